@@ -1,0 +1,82 @@
+"""Settings. Every production value comes from the environment."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_database_url() -> str:
+    return "sqlite:///" + str(BASE_DIR / "instance" / "crm.sqlite3")
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SHOP_NAME = os.environ.get("SHOP_NAME", "Repair Shop")
+    SHOP_ADDRESS = os.environ.get("SHOP_ADDRESS", "")
+    SHOP_PHONE = os.environ.get("SHOP_PHONE", "")
+    CURRENCY = os.environ.get("CURRENCY", "UAH")
+    PHONE_REGION = os.environ.get("PHONE_REGION", "UA")
+    SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "Europe/Kyiv")
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "en")
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ["en"]
+    # Base of the customer's tracking link printed as a QR code; falls back to the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "R-")
+    DEFAULT_WARRANTY_DAYS = int(os.environ.get("DEFAULT_WARRANTY_DAYS", "90"))
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    # Number of proxies in front of the app (nginx: 1) so the client address is the real one.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    PUBLIC_BASE_URL = "https://crm.example.test"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}

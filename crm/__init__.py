@@ -1,0 +1,126 @@
+"""The repair-shop CRM: create_app() builds the Flask application."""
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, render_template
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, DEV_SECRET_KEY, BASE_DIR
+from crm.database import configure_engine
+from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    config_name = config_name or os.environ.get("CRM_CONFIG", "development")
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
+                instance_path=str(BASE_DIR / "instance"))
+    app.config.from_object(CONFIGS[config_name])
+    app.config.update(overrides)
+    if config_name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
+        raise RuntimeError("Refusing to start in production with the development SECRET_KEY: set SECRET_KEY.")
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["PROXY_FIX_X_FOR"]:
+        n = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: current_app.config["BABEL_DEFAULT_LOCALE"])
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+
+    from crm.auth.models import StaffUser
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from sqlalchemy import select
+
+        return db.session.scalar(select(StaffUser).where(StaffUser.session_token == token,
+                                                         StaffUser.is_active_account.is_(True)))
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm import main
+    from crm.auth import bp as auth_bp
+    from crm.customers import bp as customers_bp
+    from crm.orders import bp as orders_bp
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(orders_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    def render_error(code: int, template: str):
+        def handler(error):
+            db.session.rollback()
+            return render_template(template, error=error), code
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error(code, "errors/error.html"))
+    app.register_error_handler(CSRFError, render_error(400, "errors/csrf.html"))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.customers.phones import display_phone
+    from crm.money import format_money
+    from crm.orders.device import DEVICE_TYPES, PRIORITIES
+    from crm.orders.status import Status
+
+    tz = ZoneInfo(app.config["SHOP_TIMEZONE"])
+
+    @app.template_filter("money")
+    def money_filter(minor):
+        return format_money(minor, app.config["CURRENCY"], str(get_locale()))
+
+    @app.template_filter("localtime")
+    def localtime_filter(value, fmt="%Y-%m-%d %H:%M"):
+        return value.astimezone(tz).strftime(fmt) if value else ""
+
+    @app.template_filter("phone")
+    def phone_filter(value):
+        return display_phone(value) if value else ""
+
+    app.jinja_env.globals.update(
+        shop_name=app.config["SHOP_NAME"],
+        status_label=lambda value: Status(value).label,
+        device_label=lambda value: DEVICE_TYPES.get(value, value),
+        priority_label=lambda value: PRIORITIES.get(value, value),
+    )
+
+    @app.context_processor
+    def inject_today():
+        return {"today": datetime.now(tz).date()}
+
+
+def register_commands(app: Flask) -> None:
+    from crm.cli import crm_cli
+
+    app.cli.add_command(crm_cli)

@@ -1,0 +1,45 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from crm.auth.models import ROLE_LABELS, Role
+from crm.auth.service import MIN_PASSWORD_LENGTH
+
+
+def role_choices():
+    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(_l("Log in"))
+
+
+class StaffCreateForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=2, max=64),
+                    Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))],
+    )
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=role_choices, default=Role.TECHNICIAN.value)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+    submit = SubmitField(_l("Create account"))
+
+
+class StaffEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    active = BooleanField(_l("Account active (can log in)"))
+    submit = SubmitField(_l("Save"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Set password"))

@@ -1,0 +1,70 @@
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.database import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class Role(StrEnum):
+    TECHNICIAN = "technician"
+    FRONT_DESK = "front_desk"
+    MANAGER = "manager"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.TECHNICIAN: _l("Technician"),
+    Role.FRONT_DESK: _l("Front desk"),
+    Role.MANAGER: _l("Manager"),
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "auth_staff"
+    __table_args__ = (
+        CheckConstraint("role IN ('technician', 'front_desk', 'manager')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Flask-Login "alternative token": the session stores this, not the id, so rotating it on
+    # logout or password change ends every copy of the old session cookie.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role == Role.MANAGER or self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.username} {self.role}>"

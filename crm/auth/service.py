@@ -1,0 +1,132 @@
+"""Staff account rules: creation, passwords, login with per-account lockout, session rotation."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm.auth.models import Role, StaffUser, new_session_token
+from crm.auth.passwords import hash_password, needs_rehash, verify_password
+from crm.database import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AuthError(Exception):
+    """A rule about staff accounts was broken; the message is safe to show."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(
+            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password"
+        )
+
+
+def find_by_username(session: Session, username: str) -> StaffUser | None:
+    return session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower())
+    )
+
+
+def create_staff(session: Session, *, username: str, full_name: str, role: str, password: str) -> StaffUser:
+    """Create an active staff account. Usernames are unique regardless of case."""
+    username = username.strip()
+    Role(role)
+    if find_by_username(session, username) is not None:
+        raise AuthError(_l("This username is already taken."), field="username")
+    check_password_strength(password)
+    user = StaffUser(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        is_active_account=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str, active: bool,
+                 acting: StaffUser) -> None:
+    """Change name, role and active flag. A manager cannot demote or deactivate themselves,
+    so a shop can never lock itself out of its own staff page."""
+    Role(role)
+    if user.id == acting.id and (role != Role.MANAGER or not active):
+        raise AuthError(_l("You cannot remove your own manager access."), field="role")
+    if user.is_active_account and not active:
+        user.session_token = new_session_token()
+    user.full_name = full_name.strip()
+    user.role = role
+    user.is_active_account = active
+    session.flush()
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """Set a new password; every existing session of that account ends."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.session_token = new_session_token()
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int,
+                 lockout: timedelta, now: datetime | None = None) -> StaffUser:
+    """Return the account for a correct username and password.
+
+    After ``max_failures`` wrong passwords in a row the account is locked for ``lockout``; the
+    lock is kept in the database so it holds across workers and restarts. The message does not
+    say whether the username exists.
+    """
+    now = now or utcnow()
+    user = find_by_username(session, username)
+    wrong = AuthError(_l("Wrong username or password."))
+    if user is None:
+        raise wrong
+    if user.locked_until is not None and user.locked_until > now:
+        raise AuthError(_l("Too many failed attempts. Try again in a few minutes."))
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + lockout
+            user.failed_logins = 0
+        session.flush()
+        raise wrong
+    if not user.is_active_account:
+        raise AuthError(_l("This account is deactivated. Ask a manager."))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """Invalidate every session cookie issued to this account (used at logout)."""
+    user.session_token = new_session_token()
+    session.flush()
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.is_active_account.desc(),
+                                                           StaffUser.full_name)))
+
+
+def active_technicians(session: Session) -> list[StaffUser]:
+    return list(session.scalars(
+        select(StaffUser)
+        .where(StaffUser.is_active_account.is_(True),
+               StaffUser.role.in_([Role.TECHNICIAN, Role.MANAGER]))
+        .order_by(StaffUser.full_name)
+    ))

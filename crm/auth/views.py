@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from crm.auth import bp
+from crm.auth import service
+from crm.auth.access import ALL_STAFF, public, roles_required
+from crm.auth.forms import LoginForm, PasswordResetForm, StaffCreateForm, StaffEditForm
+from crm.auth.models import Role, StaffUser
+from crm.extensions import db, limiter
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site relative paths: "/x" but not "//evil.example" or "/\\evil".
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            user = service.authenticate(
+                db.session, form.username.data, form.password.data,
+                max_failures=cfg["LOGIN_MAX_FAILURES"],
+                lockout=timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"]),
+            )
+        except service.AuthError as exc:
+            db.session.commit()  # keep the failure count
+            form.password.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@roles_required(*ALL_STAFF)
+def logout():
+    service.end_sessions(db.session, current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+def change_own_password():
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            service.set_password(db.session, user, form.password.data)
+        except service.AuthError as exc:
+            form.password.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            login_user(user)  # the token rotated; keep this browser logged in
+            flash(_("Your password was changed. Other sessions were logged out."), "success")
+            return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form, user=current_user, own=True)
+
+
+@bp.route("/staff")
+@roles_required(Role.MANAGER)
+def staff_list():
+    return render_template("auth/staff_list.html", staff=service.list_staff(db.session))
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@roles_required(Role.MANAGER)
+def staff_new():
+    form = StaffCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_staff(
+                db.session, username=form.username.data, full_name=form.full_name.data,
+                role=form.role.data, password=form.password.data,
+            )
+        except service.AuthError as exc:
+            getattr(form, exc.field or "username").errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s created.", name=user.username), "success")
+            return redirect(url_for("auth.staff_list"))
+    return render_template("auth/staff_form.html", form=form, user=None)
+
+
+def _get_staff(user_id: int) -> StaffUser:
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/staff/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.MANAGER)
+def staff_edit(user_id: int):
+    user = _get_staff(user_id)
+    form = StaffEditForm(obj=user) if request.method == "GET" else StaffEditForm()
+    if request.method == "GET":
+        form.active.data = user.is_active_account
+    if form.validate_on_submit():
+        try:
+            service.update_staff(db.session, user, full_name=form.full_name.data, role=form.role.data,
+                                 active=form.active.data, acting=current_user._get_current_object())
+        except service.AuthError as exc:
+            form.role.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Account %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("auth.staff_list"))
+    return render_template("auth/staff_form.html", form=form, user=user)
+
+
+@bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])
+@roles_required(Role.MANAGER)
+def staff_password(user_id: int):
+    user = _get_staff(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(db.session, user, form.password.data)
+        except service.AuthError as exc:
+            form.password.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            if user.id == current_user.id:
+                login_user(user)
+            flash(_("Password of %(name)s reset.", name=user.username), "success")
+            return redirect(url_for("auth.staff_list"))
+    return render_template("auth/password.html", form=form, user=user, own=False)

@@ -1,0 +1,45 @@
+"""`flask --app wsgi crm ...` commands."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from crm.auth import service as auth_service
+from crm.auth.models import Role
+from crm.extensions import db
+
+crm_cli = AppGroup("crm", help="Repair-shop CRM commands.")
+
+
+@crm_cli.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--full-name", prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), prompt=True)
+@click.password_option()
+def create_user(username: str, full_name: str, role: str, password: str) -> None:
+    """Create a staff account (the first manager of a new shop, say)."""
+    try:
+        user = auth_service.create_staff(db.session, username=username, full_name=full_name, role=role,
+                                         password=password)
+    except auth_service.AuthError as exc:
+        raise click.ClickException(str(exc.message)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} account '{user.username}'.")
+
+
+@crm_cli.command("demo")
+@click.option("--customers", default=200, show_default=True)
+@click.option("--seed", default=2026, show_default=True)
+def demo(customers: int, seed: int) -> None:
+    """Load demo data once: one login per role, customers and orders in every status."""
+    from crm.demo import DEMO_LOGINS, load_demo
+
+    if load_demo(db.session, customers=customers, seed=seed, region=current_app.config["PHONE_REGION"],
+                 number_prefix=current_app.config["ORDER_NUMBER_PREFIX"]):
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("Staff accounts exist already: demo data not loaded again.")
+    click.echo("Demo logins (username / password):")
+    for username, password, role in DEMO_LOGINS:
+        click.echo(f"  {role:<11} {username} / {password}")

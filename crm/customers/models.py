@@ -1,0 +1,39 @@
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.database import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class Customer(db.Model):
+    __tablename__ = "customers_customer"
+    __table_args__ = (
+        # Substring search by any fragment of the phone or the name. PostgreSQL answers
+        # LIKE '%...%' from a trigram index; SQLite gets a plain index (a scan of one narrow column).
+        Index(
+            "ix_customers_customer_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    service_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    service_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Lower-cased name, e-mail and phone digits (international and national), kept by the service.
+    search_text: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.id} {self.phone}>"

@@ -1,0 +1,41 @@
+"""Phone numbers in E.164, parsed with Google's libphonenumber rules (the phonenumbers package)."""
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+
+
+class InvalidPhone(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def normalize_phone(raw: str, region: str) -> str:
+    """Return the number in E.164 (+380671234567) or raise InvalidPhone."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone(_l("Enter a phone number."))
+    if len(text) > 40:
+        raise InvalidPhone(_l("This is too long for a phone number."))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(_l("This does not look like a phone number.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(_l("This phone number is not valid for its country."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The digits as dialled inside the country, e.g. 0671234567 for +380671234567."""
+    number = phonenumbers.parse(e164, None)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
+def display_phone(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

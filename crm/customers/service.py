@@ -1,0 +1,140 @@
+"""Customer rules: one customer per phone number, consent with its time, search by any fragment."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.customers.models import Customer
+from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
+from crm.database import utcnow
+
+
+class CustomerError(Exception):
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class DuplicatePhone(CustomerError):
+    """The phone number belongs to another customer; ``existing`` is that customer."""
+
+    def __init__(self, existing: Customer):
+        super().__init__(_l("A customer with this phone number already exists."), field="phone")
+        self.existing = existing
+
+
+@dataclass
+class CustomerData:
+    name: str
+    phone: str
+    email: str | None = None
+    birthday: date | None = None
+    service_consent: bool = True
+    marketing_consent: bool = False
+    notes: str = ""
+
+
+def build_search_text(name: str, email: str | None, phone: str) -> str:
+    digits = phone.lstrip("+")
+    return " ".join(filter(None, [name.casefold(), (email or "").casefold(), digits, national_digits(phone)]))
+
+
+def find_by_phone(session: Session, phone_e164: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.phone == phone_e164))
+
+
+def _apply(customer: Customer, data: CustomerData, phone: str, now: datetime) -> None:
+    if customer.service_consent != data.service_consent or customer.service_consent_at is None:
+        customer.service_consent_at = now
+    if customer.marketing_consent != data.marketing_consent or customer.marketing_consent_at is None:
+        customer.marketing_consent_at = now
+    customer.name = data.name.strip()
+    customer.phone = phone
+    customer.email = (data.email or "").strip().lower() or None
+    customer.birthday = data.birthday
+    customer.service_consent = data.service_consent
+    customer.marketing_consent = data.marketing_consent
+    customer.notes = (data.notes or "").strip()
+    customer.search_text = build_search_text(customer.name, customer.email, phone)
+
+
+def _normalized_phone(session: Session, raw: str, region: str, exclude_id: int | None) -> str:
+    try:
+        phone = normalize_phone(raw, region)
+    except InvalidPhone as exc:
+        raise CustomerError(exc.message, field="phone") from None
+    existing = find_by_phone(session, phone)
+    if existing is not None and existing.id != exclude_id:
+        raise DuplicatePhone(existing)
+    return phone
+
+
+def _flush_unique(session: Session, phone: str) -> None:
+    # The UNIQUE constraint is the last line of defence when two desks add the same number at once.
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        existing = find_by_phone(session, phone)
+        if existing is None:
+            raise
+        raise DuplicatePhone(existing) from None
+
+
+def create_customer(session: Session, data: CustomerData, *, region: str, now: datetime | None = None) -> Customer:
+    """Add a customer. The phone is normalised to E.164 and must not belong to anyone else."""
+    now = now or utcnow()
+    phone = _normalized_phone(session, data.phone, region, exclude_id=None)
+    customer = Customer()
+    _apply(customer, data, phone, now)
+    customer.created_at = now
+    session.add(customer)
+    _flush_unique(session, phone)
+    return customer
+
+
+def update_customer(session: Session, customer: Customer, data: CustomerData, *, region: str,
+                    now: datetime | None = None) -> Customer:
+    """Change a customer's details; a changed consent flag records the time of the change."""
+    now = now or utcnow()
+    phone = _normalized_phone(session, data.phone, region, exclude_id=customer.id)
+    _apply(customer, data, phone, now)
+    _flush_unique(session, phone)
+    return customer
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s+()./-]+$")
+
+
+def search_pattern(query: str) -> str | None:
+    """The LIKE pattern for what the desk typed: phone-looking input matches on digits only."""
+    text = (query or "").strip()[:100]
+    if not text:
+        return None
+    if _PHONE_LIKE.match(text):
+        text = "".join(ch for ch in text if ch.isdigit())
+        if not text:
+            return None
+    else:
+        text = text.casefold()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_customers(session: Session, query: str, *, page: int = 1, per_page: int = 25) -> tuple[list[Customer], bool]:
+    """A page of customers matching any fragment of phone, name or e-mail, newest first.
+
+    Returns the page and whether a next page exists (no COUNT over the whole table)."""
+    stmt = select(Customer)
+    pattern = search_pattern(query)
+    if pattern:
+        stmt = stmt.where(Customer.search_text.like(pattern, escape="\\"))
+    page = max(page, 1)
+    rows = list(session.scalars(stmt.order_by(Customer.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page

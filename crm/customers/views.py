@@ -1,0 +1,92 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from crm.auth.access import ALL_STAFF, roles_required
+from crm.auth.models import Role
+from crm.customers import bp
+from crm.customers import service
+from crm.customers.forms import CustomerForm
+from crm.customers.models import Customer
+from crm.customers.profile import profile_sections
+from crm.extensions import db
+from crm.pagination import page_arg
+
+
+def _form_data(form: CustomerForm) -> service.CustomerData:
+    return service.CustomerData(
+        name=form.name.data, phone=form.phone.data, email=form.email.data,
+        birthday=form.birthday.data, service_consent=form.service_consent.data,
+        marketing_consent=form.marketing_consent.data, notes=form.notes.data or "",
+    )
+
+
+def _get_customer(customer_id: int) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+@bp.route("")
+@roles_required(*ALL_STAFF)
+def index():
+    q = request.args.get("q", "")[:100]
+    page = page_arg()
+    customers, has_next = service.search_customers(
+        db.session, q, page=page, per_page=current_app.config["PAGE_SIZE"])
+    template = "customers/_results.html" if request.args.get("partial") else "customers/index.html"
+    return render_template(template, customers=customers, q=q, page=page, has_next=has_next)
+
+
+def _show_errors(form: CustomerForm, exc: service.CustomerError) -> dict:
+    getattr(form, exc.field or "name").errors.append(str(exc.message))
+    return {"duplicate": exc.existing} if isinstance(exc, service.DuplicatePhone) else {}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.FRONT_DESK)
+def new():
+    form = CustomerForm()
+    if request.method == "GET" and request.args.get("phone"):
+        form.phone.data = request.args["phone"][:40]
+    extra = {}
+    if form.validate_on_submit():
+        try:
+            customer = service.create_customer(db.session, _form_data(form),
+                                               region=current_app.config["PHONE_REGION"])
+        except service.CustomerError as exc:
+            db.session.rollback()
+            extra = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Customer %(name)s added.", name=customer.name), "success")
+            return redirect(url_for("customers.profile", customer_id=customer.id))
+    return render_template("customers/form.html", form=form, customer=None, **extra)
+
+
+@bp.route("/<int:customer_id>")
+@roles_required(*ALL_STAFF)
+def profile(customer_id: int):
+    customer = _get_customer(customer_id)
+    sections = [(s.template, s.context(db.session, customer)) for s in profile_sections()]
+    return render_template("customers/profile.html", customer=customer, sections=sections)
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FRONT_DESK)
+def edit(customer_id: int):
+    customer = _get_customer(customer_id)
+    form = CustomerForm(obj=customer)
+    extra = {}
+    if form.validate_on_submit():
+        try:
+            service.update_customer(db.session, customer, _form_data(form),
+                                    region=current_app.config["PHONE_REGION"])
+        except service.CustomerError as exc:
+            db.session.rollback()
+            extra = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Customer %(name)s saved.", name=customer.name), "success")
+            return redirect(url_for("customers.profile", customer_id=customer.id))
+    return render_template("customers/form.html", form=form, customer=customer, **extra)

@@ -1,0 +1,50 @@
+"""Validators and fields shared by several modules' forms."""
+
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField, ValidationError
+
+from crm.money import InvalidAmount, format_amount_plain, parse_amount
+
+
+class DateInRange:
+    """Reject dates outside [earliest, today + future_days] with a message the user understands."""
+
+    def __init__(self, earliest: date = date(1900, 1, 1), future_days: int | None = 0, message=None):
+        self.earliest = earliest
+        self.future_days = future_days
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        if field.data < self.earliest:
+            raise ValidationError(self.message or _l("This date is too far in the past."))
+        if self.future_days is not None and (field.data - date.today()).days > self.future_days:
+            raise ValidationError(self.message or _l("This date is in the future."))
+
+
+class MoneyField(StringField):
+    """An amount typed in major units ("1250.50"), held as integer minor units in ``data``."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.raw_text = valuelist[0] if valuelist else ""
+        if not self.raw_text.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_amount(self.raw_text, current_app.config["CURRENCY"])
+        except InvalidAmount as exc:
+            self.data = None
+            raise ValueError(str(exc.message)) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_amount_plain(self.data, current_app.config["CURRENCY"])

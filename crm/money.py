@@ -1,0 +1,62 @@
+"""Money is an integer count of the currency's minor units (kopiyky, bani, cents), never a float.
+
+Rounding rule for amounts typed by people: more decimals than the currency has is an error, not a
+silent rounding, so what the customer was told is what is stored."""
+
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency, get_currency_precision
+from flask_babel import lazy_gettext as _l
+
+MAX_AMOUNT_MINOR = 10**11  # a billion in major units: far beyond any repair bill, safely inside BIGINT
+
+
+class InvalidAmount(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def minor_exponent(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """'1 250,50' or '1250.5' -> 125050 for a two-decimal currency."""
+    cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    if not cleaned:
+        raise InvalidAmount(_l("Enter an amount."))
+    if cleaned.count(".") > 1 or len(cleaned) > 20:
+        raise InvalidAmount(_l("This is not an amount."))
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(_l("This is not an amount.")) from None
+    if not value.is_finite():
+        raise InvalidAmount(_l("This is not an amount."))
+    if value < 0:
+        raise InvalidAmount(_l("The amount cannot be negative."))
+    exponent = minor_exponent(currency)
+    minor = value.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        raise InvalidAmount(_l("Use at most %(n)d decimal places.", n=exponent))
+    if minor > MAX_AMOUNT_MINOR:
+        raise InvalidAmount(_l("This amount is too large."))
+    return int(minor)
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-minor_exponent(currency))
+
+
+def format_amount_plain(minor: int | None, currency: str) -> str:
+    """For form inputs: '1250.50' (no grouping, no symbol)."""
+    if minor is None:
+        return ""
+    return f"{to_decimal(minor, currency):.{minor_exponent(currency)}f}"
+
+
+def format_money(minor: int | None, currency: str, locale: str) -> str:
+    if minor is None:
+        return ""
+    return format_currency(to_decimal(minor, currency), currency, locale=locale)

@@ -1,0 +1,52 @@
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from crm.forms_common import DateInRange, MoneyField
+from crm.orders.device import DEVICE_TYPES, PRIORITIES
+
+
+class OrderForm(FlaskForm):
+    device_type = SelectField(_l("Device type"), choices=list(DEVICE_TYPES.items()), default="phone")
+    brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=60)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
+    serial_number = StringField(_l("Serial number"), validators=[Optional(), Length(max=64)])
+    imei = StringField(_l("IMEI"), validators=[
+        Optional(), Regexp(r"^\d{15}$", message=_l("An IMEI is exactly 15 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    condition = TextAreaField(_l("Condition on intake"), validators=[Optional(), Length(max=2000)])
+    accessories = StringField(_l("Accessories left with the device"), validators=[Optional(), Length(max=500)])
+    problem = TextAreaField(_l("Problem as the customer describes it"),
+                            validators=[DataRequired(), Length(max=4000)])
+    estimate = MoneyField(_l("Estimate"), validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional(), DateInRange(earliest=date(2000, 1, 1), future_days=3650)])
+    priority = SelectField(_l("Priority"), choices=list(PRIORITIES.items()), coerce=int, default=0)
+    technician_id = SelectField(_l("Technician"), choices=[], validate_choice=True)
+    warranty_days = IntegerField(_l("Warranty (days)"),
+                                 validators=[InputRequired(), NumberRange(min=0, max=3650)], default=90)
+    submit = SubmitField(_l("Save order"))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), choices=[])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    expected_from = HiddenField()
+    submit = SubmitField(_l("Change status"))
+
+
+class LineForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[("labour", _l("Work")), ("part", _l("Part"))])
+    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=200)])
+    quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=1, max=1000)], default=1)
+    price = MoneyField(_l("Unit price"), validators=[InputRequired()])
+    submit = SubmitField(_l("Add line"))
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for POST buttons (remove a line)."""
+
+    submit = SubmitField(_l("Remove"))
+

@@ -1,0 +1,110 @@
+from datetime import date, datetime
+
+from sqlalchemy import (CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.auth.models import StaffUser
+from crm.customers.models import Customer
+from crm.database import UTCDateTime, utcnow
+from crm.extensions import db
+
+
+class OrderNumberCounter(db.Model):
+    """One row per series; incremented with UPDATE ... RETURNING so numbers never repeat."""
+
+    __tablename__ = "orders_number_counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RepairOrder(db.Model):
+    __tablename__ = "orders_repair_order"
+    __table_args__ = (
+        CheckConstraint("estimate_minor IS NULL OR estimate_minor >= 0", name="estimate_not_negative"),
+        CheckConstraint("warranty_days >= 0", name="warranty_not_negative"),
+        CheckConstraint("priority BETWEEN 0 AND 2", name="priority_known"),
+        Index("ix_orders_repair_order_status_due", "status", "due_date"),
+        Index("ix_orders_repair_order_technician_status", "technician_id", "status"),
+        Index(
+            "ix_orders_repair_order_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers_customer.id"), index=True)
+    device_type: Mapped[str] = mapped_column(String(20))
+    brand: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(80))
+    serial_number: Mapped[str] = mapped_column(String(64), default="")
+    imei: Mapped[str] = mapped_column(String(15), default="")
+    condition: Mapped[str] = mapped_column(Text, default="")
+    accessories: Mapped[str] = mapped_column(String(500), default="")
+    problem: Mapped[str] = mapped_column(Text)
+    estimate_minor: Mapped[int | None] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0)
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
+    warranty_days: Mapped[int] = mapped_column(Integer, default=90)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    # Secret of the customer's tracking link: 192 random bits, URL-safe.
+    tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
+    search_text: Mapped[str] = mapped_column(String(400), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # lazy="raise": list pages must say what they load (no N+1 hidden in templates).
+    customer: Mapped[Customer] = relationship(lazy="raise")
+    technician: Mapped[StaffUser | None] = relationship(foreign_keys=[technician_id], lazy="raise")
+    created_by: Mapped[StaffUser | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    lines: Mapped[list["RepairOrderLine"]] = relationship(
+        back_populates="order", lazy="raise", order_by="RepairOrderLine.id", cascade="all, delete-orphan")
+    history: Mapped[list["OrderStatusChange"]] = relationship(
+        back_populates="order", lazy="raise", order_by="OrderStatusChange.id", cascade="all, delete-orphan")
+
+
+class RepairOrderLine(db.Model):
+    """A line of work (labour) or a part used; amounts in minor units of the shop's currency."""
+
+    __tablename__ = "orders_repair_order_line"
+    __table_args__ = (
+        CheckConstraint("kind IN ('labour', 'part')", name="kind_known"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_repair_order.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_minor: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    order: Mapped[RepairOrder] = relationship(back_populates="lines", lazy="raise")
+
+    @property
+    def total_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+
+class OrderStatusChange(db.Model):
+    __tablename__ = "orders_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_repair_order.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+    order: Mapped[RepairOrder] = relationship(back_populates="history", lazy="raise")
+    changed_by: Mapped[StaffUser | None] = relationship(lazy="raise")

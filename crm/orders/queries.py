@@ -1,0 +1,91 @@
+"""Read-side queries for the order pages; each loads what its page shows in a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import case, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from crm.customers.models import Customer
+from crm.customers.service import search_pattern
+from crm.orders.models import OrderStatusChange, RepairOrder
+from crm.orders.status import Status
+
+QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
+                  Status.IN_REPAIR)
+
+
+def _with_people(stmt):
+    return stmt.options(joinedload(RepairOrder.customer), joinedload(RepairOrder.technician))
+
+
+def _page(session: Session, stmt, page: int, per_page: int):
+    rows = list(session.scalars(stmt.offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).unique())
+    return rows[:per_page], len(rows) > per_page
+
+
+def technician_queue(session: Session, technician_id: int, *, page: int = 1, per_page: int = 25):
+    """Open bench work for one technician: their orders and unassigned ones, most urgent first,
+    then own orders before unassigned, then earliest due date (no date last), then oldest."""
+    stmt = (
+        select(RepairOrder)
+        .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
+               or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
+        .order_by(RepairOrder.priority.desc(),
+                  case((RepairOrder.technician_id == technician_id, 0), else_=1),
+                  RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at)
+    )
+    return _page(session, _with_people(stmt), page, per_page)
+
+
+@dataclass
+class OrderFilters:
+    status: str = ""
+    technician: str = ""  # a staff id, "none" for unassigned, or "" for any
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str = ""
+
+
+def _day_start_utc(day: date, tz) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(timezone.utc)
+
+
+def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
+    """The desk's order list, newest first; dates are shop-local days of intake."""
+    stmt = select(RepairOrder)
+    if filters.status == "open":
+        stmt = stmt.where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES] + [Status.READY.value]))
+    elif filters.status:
+        stmt = stmt.where(RepairOrder.status == filters.status)
+    if filters.technician == "none":
+        stmt = stmt.where(RepairOrder.technician_id.is_(None))
+    elif filters.technician.isdigit():
+        stmt = stmt.where(RepairOrder.technician_id == int(filters.technician))
+    if filters.date_from:
+        stmt = stmt.where(RepairOrder.created_at >= _day_start_utc(filters.date_from, tz))
+    if filters.date_to:
+        stmt = stmt.where(RepairOrder.created_at < _day_start_utc(filters.date_to + timedelta(days=1), tz))
+    pattern = search_pattern(filters.text)
+    if pattern:
+        matching_customers = select(Customer.id).where(Customer.search_text.like(pattern, escape="\\"))
+        stmt = stmt.where(or_(RepairOrder.search_text.like(pattern.casefold(), escape="\\"),
+                              RepairOrder.customer_id.in_(matching_customers)))
+    stmt = stmt.order_by(RepairOrder.id.desc())
+    return _page(session, _with_people(stmt), page, per_page)
+
+
+def orders_of_customer(session: Session, customer_id: int) -> list[RepairOrder]:
+    return list(session.scalars(
+        select(RepairOrder).options(joinedload(RepairOrder.technician), selectinload(RepairOrder.lines))
+        .where(RepairOrder.customer_id == customer_id).order_by(RepairOrder.id.desc())
+    ).unique())
+
+
+def order_detail(session: Session, order_id: int) -> RepairOrder | None:
+    return session.scalar(
+        select(RepairOrder).where(RepairOrder.id == order_id)
+        .options(joinedload(RepairOrder.customer), joinedload(RepairOrder.technician),
+                 joinedload(RepairOrder.created_by), selectinload(RepairOrder.lines),
+                 selectinload(RepairOrder.history).joinedload(OrderStatusChange.changed_by))
+    )

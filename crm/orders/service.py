@@ -1,0 +1,228 @@
+"""Repair order rules: intake, numbering, the status workflow, lines and totals."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.auth.models import StaffUser
+from crm.customers.models import Customer
+from crm.database import utcnow
+from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
+from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
+from crm.orders.status import CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
+
+
+class OrderError(Exception):
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class OrderData:
+    device_type: str
+    brand: str
+    model: str
+    problem: str
+    serial_number: str = ""
+    imei: str = ""
+    condition: str = ""
+    accessories: str = ""
+    estimate_minor: int | None = None
+    due_date: date | None = None
+    priority: int = 0
+    technician_id: int | None = None
+    warranty_days: int = 90
+
+
+def new_tracking_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def tracking_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/t/{token}"
+
+
+def next_order_number(session: Session, prefix: str, series: str = "repair") -> str:
+    """The next number of the series. The UPDATE takes a row lock until commit, so two desks
+    can never draw the same number; a rolled-back order leaves a gap, which is harmless."""
+    for _attempt in range(2):
+        value = session.scalar(
+            update(OrderNumberCounter).where(OrderNumberCounter.name == series)
+            .values(value=OrderNumberCounter.value + 1).returning(OrderNumberCounter.value)
+        )
+        if value is not None:
+            return f"{prefix}{value:05d}"
+        try:
+            with session.begin_nested():
+                session.execute(insert(OrderNumberCounter).values(name=series, value=0))
+        except IntegrityError:
+            pass  # another transaction created the series first; update it now
+    raise RuntimeError("order number counter unavailable")
+
+
+def _search_text(order: RepairOrder) -> str:
+    parts = [order.number, order.brand, order.model, order.serial_number, order.imei]
+    return " ".join(p.casefold() for p in parts if p)
+
+
+def _validate(session: Session, data: OrderData) -> None:
+    if data.device_type not in DEVICE_TYPES:
+        raise OrderError(_l("Choose a device type."), field="device_type")
+    if data.priority not in PRIORITIES:
+        raise OrderError(_l("Choose a priority."), field="priority")
+    imei = data.imei.strip()
+    if imei and not imei_is_valid(imei):
+        raise OrderError(_l("This IMEI is not valid: it needs 15 digits with a correct check digit."), field="imei")
+    if data.warranty_days < 0:
+        raise OrderError(_l("Warranty cannot be negative."), field="warranty_days")
+    if data.technician_id is not None:
+        tech = session.get(StaffUser, data.technician_id)
+        if tech is None or not tech.is_active_account:
+            raise OrderError(_l("Choose an active technician."), field="technician_id")
+
+
+def _apply(order: RepairOrder, data: OrderData) -> None:
+    order.device_type = data.device_type
+    order.brand = data.brand.strip()
+    order.model = data.model.strip()
+    order.serial_number = data.serial_number.strip()
+    order.imei = data.imei.strip()
+    order.condition = data.condition.strip()
+    order.accessories = data.accessories.strip()
+    order.problem = data.problem.strip()
+    order.estimate_minor = data.estimate_minor
+    order.due_date = data.due_date
+    order.priority = data.priority
+    order.technician_id = data.technician_id
+    order.warranty_days = data.warranty_days
+    order.search_text = _search_text(order)
+
+
+def create_order(session: Session, customer: Customer, data: OrderData, *, created_by: StaffUser | None,
+                 number_prefix: str, now: datetime | None = None) -> RepairOrder:
+    """Take a device in: a numbered order in status "received" with its first history entry."""
+    now = now or utcnow()
+    _validate(session, data)
+    order = RepairOrder(
+        number=next_order_number(session, number_prefix),
+        customer_id=customer.id,
+        status=Status.RECEIVED.value,
+        tracking_token=new_tracking_token(),
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(order, data)
+    session.add(order)
+    session.flush()
+    session.add(OrderStatusChange(order_id=order.id, from_status=None, to_status=Status.RECEIVED.value,
+                                  changed_by_id=order.created_by_id, changed_at=now, note=""))
+    session.flush()
+    return order
+
+
+def update_order(session: Session, order: RepairOrder, data: OrderData) -> None:
+    """Correct the intake details of an open order."""
+    if order.status in CLOSED_STATUSES:
+        raise OrderError(_l("A closed order cannot be edited."))
+    _validate(session, data)
+    _apply(order, data)
+    session.flush()
+
+
+def lock_order(session: Session, order_id: int) -> RepairOrder | None:
+    """Load an order for a change, holding its row lock (PostgreSQL) until commit."""
+    return session.scalar(select(RepairOrder).where(RepairOrder.id == order_id).with_for_update())
+
+
+def change_status(session: Session, order: RepairOrder, to_status: str, *, actor: StaffUser, note: str = "",
+                  expected_from: str | None = None, now: datetime | None = None) -> OrderStatusChange:
+    """Move an order along the workflow in TRANSITIONS, as far as the actor's role allows.
+
+    ``expected_from`` is the status the actor saw; if someone moved the order meanwhile the change
+    is refused rather than applied to a state the actor never saw."""
+    now = now or utcnow()
+    try:
+        target = Status(to_status)
+    except ValueError:
+        raise OrderError(_l("Unknown status."), field="status") from None
+    current = Status(order.status)
+    if expected_from is not None and expected_from != current:
+        raise OrderError(_l("Someone changed this order meanwhile; it is now %(status)s.", status=current.label),
+                         field="status")
+    if target not in TRANSITIONS[current]:
+        raise OrderError(_l("An order cannot go from %(a)s to %(b)s.", a=current.label, b=target.label),
+                         field="status")
+    if target not in TARGETS_BY_ROLE[actor.role]:
+        raise OrderError(_l("Your role cannot set an order to %(b)s.", b=target.label), field="status")
+    order.status = target.value
+    order.updated_at = now
+    order.closed_at = now if target in CLOSED_STATUSES else None
+    change = OrderStatusChange(order_id=order.id, from_status=current.value, to_status=target.value,
+                               changed_by_id=actor.id, changed_at=now, note=note.strip())
+    session.add(change)
+    session.flush()
+    return change
+
+
+def add_line(session: Session, order: RepairOrder, *, kind: str, description: str, quantity: int,
+             unit_price_minor: int, actor: StaffUser | None) -> RepairOrderLine:
+    """Log work done or a part used on an open order."""
+    if order.status in CLOSED_STATUSES:
+        raise OrderError(_l("Lines cannot be added to a closed order."))
+    if kind not in ("labour", "part"):
+        raise OrderError(_l("Choose work or part."), field="kind")
+    if quantity < 1:
+        raise OrderError(_l("Quantity must be at least 1."), field="quantity")
+    if unit_price_minor < 0:
+        raise OrderError(_l("The price cannot be negative."), field="price")
+    line = RepairOrderLine(order_id=order.id, kind=kind, description=description.strip(), quantity=quantity,
+                           unit_price_minor=unit_price_minor, created_by_id=actor.id if actor else None)
+    session.add(line)
+    session.flush()
+    return line
+
+
+def remove_line(session: Session, order: RepairOrder, line_id: int) -> None:
+    if order.status in CLOSED_STATUSES:
+        raise OrderError(_l("Lines cannot be removed from a closed order."))
+    line = session.scalar(select(RepairOrderLine).where(RepairOrderLine.id == line_id,
+                                                        RepairOrderLine.order_id == order.id))
+    if line is None:
+        raise OrderError(_l("This line does not exist on this order."))
+    session.delete(line)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    labour_minor: int
+    parts_minor: int
+
+    @property
+    def total_minor(self) -> int:
+        return self.labour_minor + self.parts_minor
+
+
+def order_totals(lines: list[RepairOrderLine]) -> OrderTotals:
+    """Totals computed on the server from the lines, in integer minor units."""
+    labour = sum(line.total_minor for line in lines if line.kind == "labour")
+    parts = sum(line.total_minor for line in lines if line.kind == "part")
+    return OrderTotals(labour_minor=labour, parts_minor=parts)
+
+
+def assign_technician(session: Session, order: RepairOrder, technician: StaffUser) -> None:
+    """A technician takes an open order that nobody has taken yet (or already has it)."""
+    if order.status in CLOSED_STATUSES:
+        raise OrderError(_l("A closed order cannot be taken."))
+    if order.technician_id not in (None, technician.id):
+        raise OrderError(_l("Another technician already has this order."))
+    order.technician_id = technician.id
+    session.flush()

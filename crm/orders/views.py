@@ -1,0 +1,255 @@
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import segno
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from crm.auth.access import ALL_STAFF, roles_required
+from crm.auth.models import Role
+from crm.auth.service import active_technicians
+from crm.customers.models import Customer
+from crm.customers.profile import ProfileSection, register_profile_section
+from crm.extensions import db
+from crm.orders import bp, queries, service
+from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
+from crm.orders.status import Status, allowed_targets
+from crm.pagination import page_arg
+
+register_profile_section(ProfileSection(
+    template="orders/_customer_orders.html",
+    context=lambda session, customer: {"orders": queries.orders_of_customer(session, customer.id)},
+    order=10,
+))
+
+
+def _technician_choices():
+    return [("", _("Unassigned"))] + [(str(t.id), t.full_name) for t in active_technicians(db.session)]
+
+
+def _order_data(form: OrderForm) -> service.OrderData:
+    return service.OrderData(
+        device_type=form.device_type.data, brand=form.brand.data, model=form.model.data,
+        problem=form.problem.data, serial_number=form.serial_number.data or "", imei=form.imei.data or "",
+        condition=form.condition.data or "", accessories=form.accessories.data or "",
+        estimate_minor=form.estimate.data, due_date=form.due_date.data, priority=form.priority.data,
+        technician_id=int(form.technician_id.data) if form.technician_id.data else None,
+        warranty_days=form.warranty_days.data,
+    )
+
+
+def _tracking_url(order) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"] or request.url_root
+    return service.tracking_url(base, order.tracking_token)
+
+
+def _load(order_id: int):
+    order = queries.order_detail(db.session, order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.route("")
+@roles_required(*ALL_STAFF)
+def index():
+    args = request.args
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    filters = queries.OrderFilters(
+        status=args.get("status", "") if args.get("status", "") in {*Status, "open", ""} else "",
+        technician=args.get("technician", "")[:12], date_from=date_from, date_to=date_to,
+        text=args.get("q", "")[:100],
+    )
+    page = page_arg()
+    orders, has_next = queries.list_orders(db.session, filters, tz=ZoneInfo(current_app.config["SHOP_TIMEZONE"]),
+                                           page=page, per_page=current_app.config["PAGE_SIZE"])
+    return render_template("orders/index.html", orders=orders, filters=filters, page=page, has_next=has_next,
+                           technicians=active_technicians(db.session), statuses=list(Status))
+
+
+def _date_arg(name: str):
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/queue")
+@roles_required(Role.TECHNICIAN)
+def queue():
+    page = page_arg()
+    orders, has_next = queries.technician_queue(db.session, current_user.id, page=page,
+                                                per_page=current_app.config["PAGE_SIZE"])
+    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.FRONT_DESK)
+def new():
+    customer_id = request.args.get("customer_id", type=int)
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    if customer is None:
+        flash(_("Find or add the customer first, then take the device in from their page."), "info")
+        return redirect(url_for("customers.index"))
+    form = OrderForm()
+    form.technician_id.choices = _technician_choices()
+    if request.method == "GET":
+        form.warranty_days.data = current_app.config["DEFAULT_WARRANTY_DAYS"]
+    if form.validate_on_submit():
+        try:
+            order = service.create_order(db.session, customer, _order_data(form),
+                                         created_by=current_user._get_current_object(),
+                                         number_prefix=current_app.config["ORDER_NUMBER_PREFIX"])
+        except service.OrderError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "brand").errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Order %(number)s created.", number=order.number), "success")
+            return redirect(url_for("orders.detail", order_id=order.id))
+    return render_template("orders/form.html", form=form, customer=customer, order=None)
+
+
+@bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.FRONT_DESK)
+def edit(order_id: int):
+    order = _load(order_id)
+    form = OrderForm(obj=order)
+    form.technician_id.choices = _technician_choices()
+    if request.method == "GET":
+        form.estimate.data = order.estimate_minor
+        form.technician_id.data = str(order.technician_id or "")
+    if form.validate_on_submit():
+        try:
+            service.update_order(db.session, order, _order_data(form))
+        except service.OrderError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "brand").errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Order %(number)s saved.", number=order.number), "success")
+            return redirect(url_for("orders.detail", order_id=order.id))
+    return render_template("orders/form.html", form=form, customer=order.customer, order=order)
+
+
+def _render_detail(order, status_form=None, line_form=None, code=200):
+    if status_form is None:
+        status_form = StatusForm(formdata=None)
+    status_form.status.choices = [(s.value, s.label) for s in allowed_targets(order.status, current_user.role)]
+    status_form.expected_from.data = order.status
+    line_form = line_form or LineForm(formdata=None)
+    return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
+                           status_form=status_form, line_form=line_form, confirm_form=ConfirmForm(formdata=None),
+                           can_edit=current_user.has_role(Role.FRONT_DESK)), code
+
+
+@bp.route("/<int:order_id>")
+@roles_required(*ALL_STAFF)
+def detail(order_id: int):
+    return _render_detail(_load(order_id))
+
+
+@bp.route("/<int:order_id>/status", methods=["POST"])
+@roles_required(*ALL_STAFF)
+def change_status(order_id: int):
+    order = service.lock_order(db.session, order_id)
+    if order is None:
+        abort(404)
+    form = StatusForm()
+    form.status.choices = [(s.value, s.label) for s in Status]
+    if form.validate_on_submit():
+        try:
+            service.change_status(db.session, order, form.status.data, actor=current_user._get_current_object(),
+                                  note=form.note.data or "", expected_from=form.expected_from.data or None)
+        except service.OrderError as exc:
+            db.session.rollback()
+            form.status.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Order %(number)s is now: %(status)s.", number=order.number, status=Status(order.status).label),
+                  "success")
+            return redirect(url_for("orders.detail", order_id=order_id))
+    submitted = MultiDict(request.form)
+    return _render_detail(_load(order_id), status_form=_keep(StatusForm, submitted, form), code=422)
+
+
+def _keep(form_class, submitted, validated_form):
+    """A fresh form showing what the user typed plus the errors of the validated one."""
+    form = form_class(formdata=submitted)
+    for name, field in validated_form._fields.items():
+        form._fields[name].errors = list(field.errors)
+    return form
+
+
+@bp.route("/<int:order_id>/lines", methods=["POST"])
+@roles_required(*ALL_STAFF)
+def add_line(order_id: int):
+    order = service.lock_order(db.session, order_id)
+    if order is None:
+        abort(404)
+    form = LineForm()
+    if form.validate_on_submit():
+        try:
+            service.add_line(db.session, order, kind=form.kind.data, description=form.description.data,
+                             quantity=form.quantity.data, unit_price_minor=form.price.data,
+                             actor=current_user._get_current_object())
+        except service.OrderError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "description", form.description).errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Line added."), "success")
+            return redirect(url_for("orders.detail", order_id=order_id) + "#lines")
+    return _render_detail(_load(order_id), line_form=form, code=422)
+
+
+@bp.route("/<int:order_id>/lines/<int:line_id>/delete", methods=["POST"])
+@roles_required(*ALL_STAFF)
+def remove_line(order_id: int, line_id: int):
+    order = service.lock_order(db.session, order_id)
+    if order is None:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.remove_line(db.session, order, line_id)
+    except service.OrderError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Line removed."), "success")
+    return redirect(url_for("orders.detail", order_id=order_id) + "#lines")
+
+
+@bp.route("/<int:order_id>/assign-me", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def assign_me(order_id: int):
+    order = service.lock_order(db.session, order_id)
+    if order is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        service.assign_technician(db.session, order, current_user._get_current_object())
+    except service.OrderError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Order %(number)s is now yours.", number=order.number), "success")
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/<int:order_id>/receipt")
+@roles_required(*ALL_STAFF)
+def receipt(order_id: int):
+    order = _load(order_id)
+    size = "80mm" if request.args.get("size") == "80mm" else "a4"
+    url = _tracking_url(order)
+    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    return render_template("orders/receipt.html", order=order, size=size, tracking_url=url, qr=qr,
+                           totals=service.order_totals(order.lines))

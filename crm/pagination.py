@@ -1,0 +1,10 @@
+from flask import request
+
+
+def page_arg(name: str = "page", maximum: int = 100_000) -> int:
+    """The page number from the query string; garbage or out-of-range values mean page 1."""
+    try:
+        page = int(request.args.get(name, "1"))
+    except ValueError:
+        return 1
+    return page if 1 <= page <= maximum else 1
