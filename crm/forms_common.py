@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, ValidationError
+from wtforms import SelectChoice, StringField, ValidationError
 
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
 
@@ -48,3 +48,8 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return format_amount_plain(self.data, current_app.config["CURRENCY"])
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

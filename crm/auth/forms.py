@@ -5,10 +5,11 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from crm.auth.models import ROLE_LABELS, Role
 from crm.auth.service import MIN_PASSWORD_LENGTH
+from crm.forms_common import choices
 
 
 def role_choices():
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+    return choices((role.value, label) for role, label in ROLE_LABELS.items())
 
 
 class LoginForm(FlaskForm):

@@ -5,12 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms_common import DateInRange, MoneyField
+from crm.forms_common import DateInRange, MoneyField, choices
 from crm.orders.device import DEVICE_TYPES, PRIORITIES
 
 
 class OrderForm(FlaskForm):
-    device_type = SelectField(_l("Device type"), choices=list(DEVICE_TYPES.items()), default="phone")
+    device_type = SelectField(_l("Device type"), choices=choices(DEVICE_TYPES.items()), default="phone")
     brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=60)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     serial_number = StringField(_l("Serial number"), validators=[Optional(), Length(max=64)])
@@ -23,7 +23,7 @@ class OrderForm(FlaskForm):
                             validators=[DataRequired(), Length(max=4000)])
     estimate = MoneyField(_l("Estimate"), validators=[Optional()])
     due_date = DateField(_l("Due date"), validators=[Optional(), DateInRange(earliest=date(2000, 1, 1), future_days=3650)])
-    priority = SelectField(_l("Priority"), choices=list(PRIORITIES.items()), coerce=int, default=0)
+    priority = SelectField(_l("Priority"), choices=choices(PRIORITIES.items()), coerce=int, default=0)
     technician_id = SelectField(_l("Technician"), choices=[], validate_choice=True)
     warranty_days = IntegerField(_l("Warranty (days)"),
                                  validators=[InputRequired(), NumberRange(min=0, max=3650)], default=90)
@@ -38,7 +38,7 @@ class StatusForm(FlaskForm):
 
 
 class LineForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[("labour", _l("Work")), ("part", _l("Part"))])
+    kind = SelectField(_l("Kind"), choices=choices([("labour", _l("Work")), ("part", _l("Part"))]))
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=200)])
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=1, max=1000)], default=1)
     price = MoneyField(_l("Unit price"), validators=[InputRequired()])

@@ -13,6 +13,7 @@ from crm.auth.service import active_technicians
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
+from crm.forms_common import choices
 from crm.orders import bp, queries, service
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
@@ -26,7 +27,7 @@ register_profile_section(ProfileSection(
 
 
 def _technician_choices():
-    return [("", _("Unassigned"))] + [(str(t.id), t.full_name) for t in active_technicians(db.session)]
+    return choices([("", _("Unassigned"))] + [(str(t.id), t.full_name) for t in active_technicians(db.session)])
 
 
 def _order_data(form: OrderForm) -> service.OrderData:
@@ -137,7 +138,7 @@ def edit(order_id: int):
 def _render_detail(order, status_form=None, line_form=None, code=200):
     if status_form is None:
         status_form = StatusForm(formdata=None)
-    status_form.status.choices = [(s.value, s.label) for s in allowed_targets(order.status, current_user.role)]
+    status_form.status.choices = choices((s.value, s.label) for s in allowed_targets(order.status, current_user.role))
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
@@ -158,7 +159,7 @@ def change_status(order_id: int):
     if order is None:
         abort(404)
     form = StatusForm()
-    form.status.choices = [(s.value, s.label) for s in Status]
+    form.status.choices = choices((s.value, s.label) for s in Status)
     if form.validate_on_submit():
         try:
             service.change_status(db.session, order, form.status.data, actor=current_user._get_current_object(),

@@ -1,0 +1,156 @@
+"""Shared fixtures: one app per test run on a migrated database, emptied after every test.
+
+The database is PostgreSQL when TEST_DATABASE_URL is set (CI starts a real server), otherwise a
+temporary SQLite file (a file, not :memory:, so several connections and threads share it)."""
+
+import itertools
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from crm import create_app
+from crm.extensions import db
+from tests import factories
+
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+IS_POSTGRES = DATABASE_URL.startswith("postgresql")
+_logins = itertools.count(1)
+
+
+def _reset_schema(app) -> None:
+    with app.app_context():
+        if IS_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmpdir = tempfile.mkdtemp(prefix="crm-test-")
+    url = DATABASE_URL or "sqlite:///" + os.path.join(tmpdir, "test.sqlite3")
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    _reset_schema(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_all_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if IS_POSTGRES:
+                names = ", ".join(t.name for t in db.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    yield
+    _empty_all_tables(app)
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def session(app_ctx):
+    """The Flask-SQLAlchemy session inside an app context, for service tests."""
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app_ctx):
+    """Factory helpers that add and flush: make.staff(role=...), make.customer(...), make.order(...)."""
+    return factories
+
+
+class Auth:
+    """Logs the test client in as a staff member created for the purpose, reading the CSRF token
+    from the login page as a browser would (CSRF stays on in tests)."""
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+
+    def login(self, role: str = "manager", username: str | None = None, password: str = "correct-horse-42"):
+        username = username or f"{role}-login-{next(_logins)}"
+        with self.app.app_context():
+            user = factories.staff(role=role, username=username, password=password)
+            db.session.commit()
+            user_id = user.id
+            db.session.remove()
+        token = csrf_token(self.client, "/login")
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                    "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user_id
+
+    def logout(self):
+        token = csrf_token(self.client, "/customers")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token from a page's form, as a browser would submit it."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def auth(app, client):
+    return Auth(app, client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Use as ``with count_queries() as counter: ...``; ``counter.count`` is the number of statements."""
+
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if statement.strip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+                return
+            counter.count += 1
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
