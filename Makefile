@@ -1,0 +1,41 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install migrate demo lint messages bench scheduler
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) crm demo
+
+## Set everything up, load demo data once and serve the CRM on http://127.0.0.1:5000
+run: demo
+	@echo "Open http://$(HOST):$(PORT) and log in with one of the demo logins above."
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## The whole test suite (service, view and browser tests); TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+## Extract the user-facing strings for translators
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o crm/translations/messages.pot .
+
+bench: install
+	$(VENV)/bin/python -m bench.generate --customers 100000
+	$(VENV)/bin/python -m bench.run
