@@ -8,7 +8,7 @@ from flask import Flask, current_app, render_template
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, DEV_SECRET_KEY, BASE_DIR
+from config import BASE_DIR, CONFIGS, DEV_SECRET_KEY
 from crm.database import configure_engine
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 

@@ -1,6 +1,7 @@
 """Test data builders: each adds its object to the session and flushes (never commits)."""
 
 import itertools
+
 from crm.auth import service as auth_service
 from crm.customers import service as customer_service
 from crm.extensions import db

@@ -4,8 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from crm.auth import bp
-from crm.auth import service
+from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
 from crm.auth.forms import LoginForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser

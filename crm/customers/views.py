@@ -3,8 +3,7 @@ from flask_babel import gettext as _
 
 from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
-from crm.customers import bp
-from crm.customers import service
+from crm.customers import bp, service
 from crm.customers.forms import CustomerForm
 from crm.customers.models import Customer
 from crm.customers.profile import profile_sections

@@ -22,7 +22,8 @@ class OrderForm(FlaskForm):
     problem = TextAreaField(_l("Problem as the customer describes it"),
                             validators=[DataRequired(), Length(max=4000)])
     estimate = MoneyField(_l("Estimate"), validators=[Optional()])
-    due_date = DateField(_l("Due date"), validators=[Optional(), DateInRange(earliest=date(2000, 1, 1), future_days=3650)])
+    due_date = DateField(_l("Due date"),
+                         validators=[Optional(), DateInRange(earliest=date(2000, 1, 1), future_days=3650)])
     priority = SelectField(_l("Priority"), choices=choices(PRIORITIES.items()), coerce=int, default=0)
     technician_id = SelectField(_l("Technician"), choices=[], validate_choice=True)
     warranty_days = IntegerField(_l("Warranty (days)"),

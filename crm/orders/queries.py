@@ -1,7 +1,7 @@
 """Read-side queries for the order pages; each loads what its page shows in a fixed number of queries."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -48,7 +48,7 @@ class OrderFilters:
 
 
 def _day_start_utc(day: date, tz) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
 def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
