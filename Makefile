@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install migrate demo lint messages bench scheduler
+.PHONY: run test install migrate demo lint messages bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,5 @@ messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o crm/translations/messages.pot .
 
 bench: install
-	$(VENV)/bin/python -m bench.generate --customers 100000
+	$(VENV)/bin/python -m bench.generate --customers 100000 --force
 	$(VENV)/bin/python -m bench.run

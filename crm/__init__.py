@@ -4,12 +4,12 @@ import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS, DEV_SECRET_KEY
-from crm.database import configure_engine
+from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 
@@ -28,6 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_request_hooks(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -74,8 +75,27 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
 
 
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def declare_write_intent():
+        sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def restore_write_intent(_exc):
+        sqlite_write_intent.set(True)
+
+
 def register_errorhandlers(app: Flask) -> None:
+    from flask import abort
     from flask_wtf.csrf import CSRFError
+
+    from crm.pagination import MAX_ID
+
+    @app.url_value_preprocessor
+    def ids_within_integer_range(endpoint, values):
+        # An id in a URL beyond the INTEGER columns names nothing (PostgreSQL would raise, not miss).
+        if values and any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in values.values()):
+            abort(404)
 
     def render_error(code: int, template: str):
         def handler(error):

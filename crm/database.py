@@ -1,5 +1,6 @@
 """The declarative base, column types shared by every module, and per-database connection set-up."""
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, event
@@ -15,6 +16,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Whether the next SQLite transaction may write. Jobs, the CLI and POST requests: yes (the default);
+# create_app() turns it off for GET/HEAD requests so pages that only read do not queue for the lock.
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
 
 
 def utcnow() -> datetime:
@@ -52,7 +58,8 @@ def configure_engine(engine: Engine) -> None:
 
     pysqlite's own transaction handling starts transactions lazily (and never for SELECT), so a
     read-check-write on a balance can double-spend; with ``isolation_level=None`` we emit
-    ``BEGIN IMMEDIATE`` ourselves, which takes the write lock at the start of every transaction.
+    ``BEGIN IMMEDIATE`` ourselves, which takes the write lock at the start of every transaction that
+    may write. Read-only requests get a plain deferred ``BEGIN`` (a WAL snapshot, no lock).
     """
     if engine.dialect.name != "sqlite":
         return
@@ -69,4 +76,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")

@@ -3,12 +3,18 @@
 Rounding rule for amounts typed by people: more decimals than the currency has is an error, not a
 silent rounding, so what the customer was told is what is stored."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 from flask_babel import lazy_gettext as _l
 
-MAX_AMOUNT_MINOR = 10**11  # a billion in major units: far beyond any repair bill, safely inside BIGINT
+# Ten million in major units (a billion yen): far beyond any repair bill, and inside the 32-bit
+# INTEGER columns that hold amounts (PostgreSQL refuses anything larger).
+MAX_AMOUNT_MINOR = 10**9
+# What a person types: ASCII digits with at most one decimal separator. No exponent ("1e3"), which
+# Decimal would accept and which overflows or silently rounds to zero at the extremes.
+_PLAIN_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class InvalidAmount(ValueError):
@@ -26,7 +32,7 @@ def parse_amount(text: str, currency: str) -> int:
     cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     if not cleaned:
         raise InvalidAmount(_l("Enter an amount."))
-    if cleaned.count(".") > 1 or len(cleaned) > 20:
+    if cleaned.count(".") > 1 or len(cleaned) > 20 or not _PLAIN_AMOUNT.fullmatch(cleaned):
         raise InvalidAmount(_l("This is not an amount."))
     try:
         value = Decimal(cleaned)

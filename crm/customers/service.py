@@ -1,6 +1,7 @@
 """Customer rules: one customer per phone number, consent with its time, search by any fragment."""
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -75,10 +76,16 @@ def _normalized_phone(session: Session, raw: str, region: str, exclude_id: int |
     return phone
 
 
-def _flush_unique(session: Session, phone: str) -> None:
-    # The UNIQUE constraint is the last line of defence when two desks add the same number at once.
+@contextmanager
+def _unique_phone(session: Session, phone: str):
+    """Make the change and flush it inside a savepoint.
+
+    The UNIQUE constraint is the last line of defence when two desks add the same number at once;
+    the savepoint lets its violation undo only this change. It must be opened before the change is
+    made, because begin_nested() first flushes what is pending, outside the savepoint."""
     try:
         with session.begin_nested():
+            yield
             session.flush()
     except IntegrityError:
         existing = find_by_phone(session, phone)
@@ -92,10 +99,10 @@ def create_customer(session: Session, data: CustomerData, *, region: str, now: d
     now = now or utcnow()
     phone = _normalized_phone(session, data.phone, region, exclude_id=None)
     customer = Customer()
-    _apply(customer, data, phone, now)
-    customer.created_at = now
-    session.add(customer)
-    _flush_unique(session, phone)
+    with _unique_phone(session, phone):
+        _apply(customer, data, phone, now)
+        customer.created_at = now
+        session.add(customer)
     return customer
 
 
@@ -104,8 +111,8 @@ def update_customer(session: Session, customer: Customer, data: CustomerData, *,
     """Change a customer's details; a changed consent flag records the time of the change."""
     now = now or utcnow()
     phone = _normalized_phone(session, data.phone, region, exclude_id=customer.id)
-    _apply(customer, data, phone, now)
-    _flush_unique(session, phone)
+    with _unique_phone(session, phone):
+        _apply(customer, data, phone, now)
     return customer
 
 

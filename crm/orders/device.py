@@ -18,7 +18,8 @@ PRIORITIES = {0: _l("Normal"), 1: _l("High"), 2: _l("Urgent")}
 
 def imei_is_valid(imei: str) -> bool:
     """15 digits whose last is the Luhn check digit of the first 14 (3GPP TS 23.003)."""
-    if len(imei) != 15 or not imei.isdigit():
+    # isascii(): str.isdigit() also accepts full-width and superscript digits, which are no IMEI.
+    if len(imei) != 15 or not imei.isascii() or not imei.isdigit():
         return False
     total = 0
     for index, char in enumerate(imei):

@@ -24,7 +24,8 @@ class RepairOrder(db.Model):
         CheckConstraint("estimate_minor IS NULL OR estimate_minor >= 0", name="estimate_not_negative"),
         CheckConstraint("warranty_days >= 0", name="warranty_not_negative"),
         CheckConstraint("priority BETWEEN 0 AND 2", name="priority_known"),
-        Index("ix_orders_repair_order_status_due", "status", "due_date"),
+        # The desk list filtered by status, newest first, without sorting the whole status.
+        Index("ix_orders_repair_order_status_id", "status", "id"),
         Index("ix_orders_repair_order_technician_status", "technician_id", "status"),
         Index(
             "ix_orders_repair_order_search_text_trgm",

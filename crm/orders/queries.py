@@ -10,6 +10,7 @@ from crm.customers.models import Customer
 from crm.customers.service import search_pattern
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import Status
+from crm.pagination import MAX_ID
 
 QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
                   Status.IN_REPAIR)
@@ -51,6 +52,13 @@ def _day_start_utc(day: date, tz) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
+def _order_with_number(session: Session, text: str) -> int | None:
+    number = text.strip().upper()
+    if not number or len(number) > 32 or not number[-1].isdigit():
+        return None
+    return session.scalar(select(RepairOrder.id).where(RepairOrder.number == number))
+
+
 def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
     """The desk's order list, newest first; dates are shop-local days of intake."""
     stmt = select(RepairOrder)
@@ -60,14 +68,18 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
         stmt = stmt.where(RepairOrder.status == filters.status)
     if filters.technician == "none":
         stmt = stmt.where(RepairOrder.technician_id.is_(None))
-    elif filters.technician.isdigit():
+    elif filters.technician.isascii() and filters.technician.isdigit() and int(filters.technician) <= MAX_ID:
         stmt = stmt.where(RepairOrder.technician_id == int(filters.technician))
     if filters.date_from:
         stmt = stmt.where(RepairOrder.created_at >= _day_start_utc(filters.date_from, tz))
     if filters.date_to:
         stmt = stmt.where(RepairOrder.created_at < _day_start_utc(filters.date_to + timedelta(days=1), tz))
     pattern = search_pattern(filters.text)
-    if pattern:
+    exact = _order_with_number(session, filters.text)
+    if exact is not None:
+        # The desk typed a whole order number: answer from the unique index, not a scan.
+        stmt = stmt.where(RepairOrder.id == exact)
+    elif pattern:
         matching_customers = select(Customer.id).where(Customer.search_text.like(pattern, escape="\\"))
         stmt = stmt.where(or_(RepairOrder.search_text.like(pattern.casefold(), escape="\\"),
                               RepairOrder.customer_id.in_(matching_customers)))

@@ -17,7 +17,7 @@ from crm.forms_common import choices
 from crm.orders import bp, queries, service
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
-from crm.pagination import page_arg
+from crm.pagination import MAX_ID, page_arg
 
 register_profile_section(ProfileSection(
     template="orders/_customer_orders.html",
@@ -72,9 +72,11 @@ def index():
 
 def _date_arg(name: str):
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        value = date.fromisoformat(request.args.get(name, ""))
     except ValueError:
         return None
+    # Beyond these, the shop-local day's bounds in UTC overflow datetime (year 1 or 9999).
+    return value if date(1900, 1, 1) <= value <= date(9999, 12, 30) else None
 
 
 @bp.route("/queue")
@@ -90,7 +92,7 @@ def queue():
 @roles_required(Role.FRONT_DESK)
 def new():
     customer_id = request.args.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id else None
+    customer = db.session.get(Customer, customer_id) if customer_id and 0 < customer_id <= MAX_ID else None
     if customer is None:
         flash(_("Find or add the customer first, then take the device in from their page."), "info")
         return redirect(url_for("customers.index"))
@@ -127,6 +129,7 @@ def edit(order_id: int):
             service.update_order(db.session, order, _order_data(form))
         except service.OrderError as exc:
             db.session.rollback()
+            order = _load(order_id)  # the rollback expired it, and its relationships are lazy="raise"
             getattr(form, exc.field or "brand").errors.append(str(exc.message))
         else:
             db.session.commit()

@@ -1,0 +1,24 @@
+"""Benchmark data generator (bench.generate) and request benchmark (bench.run); see bench/README.md."""
+
+from flask import Flask
+
+from config import BASE_DIR
+
+DEFAULT_DATABASE_URL = "sqlite:///" + str(BASE_DIR / "instance" / "bench.sqlite3")
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+
+# Every account the generator creates shares this password (one argon2 hash, computed once).
+BENCH_PASSWORD = "bench-password-2024"
+BENCH_MANAGER = "bench-manager"
+BENCH_TECHNICIAN = "bench-tech"
+
+
+def bench_app(database_url: str) -> Flask:
+    """The development app on the benchmark database, without debug mode (no template reloading)."""
+    from crm import create_app
+
+    return create_app("development", SQLALCHEMY_DATABASE_URI=database_url, DEBUG=False)
+
+
+def database_kind(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"

@@ -1,0 +1,184 @@
+"""Every view says who may use it, and every role gets exactly that: the URL map is walked, not copied.
+
+Each rule is requested as anonymous, technician, front desk and manager; the expectation comes from the view's
+``allowed_roles`` (set by crm.auth.access.roles_required / public). A short hand-written table for key pages
+below makes sure a bug in the decorator itself cannot hide behind expectations derived from it."""
+
+from contextlib import contextmanager
+
+import pytest
+from argon2 import PasswordHasher
+
+from crm import create_app
+from crm.auth.models import Role
+from crm.extensions import db
+from crm.orders import service as order_service
+from tests import factories
+from tests.conftest import Auth, csrf_token
+
+NOT_CHECKED = {"static", "bootstrap.static"}
+ROLES = ["anonymous", Role.TECHNICIAN.value, Role.FRONT_DESK.value, Role.MANAGER.value]
+OK = {200, 302, 303}
+
+# Query strings and form data that make a request do its real job rather than bounce off validation.
+QUERY = {"orders.new": "customer_id={customer_id}"}
+POST_DATA = {
+    "orders.change_status": {"status": "cancelled", "expected_from": "received", "note": "access test"},
+    "orders.add_line": {"kind": "labour", "description": "Diagnostics", "quantity": "1", "price": "100"},
+}
+
+
+def _collect_rules():
+    """The URL rules, read from an app built for the purpose (parametrization happens before fixtures)."""
+    app = create_app("test", SQLALCHEMY_DATABASE_URI="sqlite://")
+    rules = sorted((r for r in app.url_map.iter_rules() if r.endpoint not in NOT_CHECKED), key=lambda r: r.rule)
+    with app.app_context():
+        db.engine.dispose()
+    return [(rule.endpoint, rule.rule, frozenset(rule.methods)) for rule in rules]
+
+
+RULES = _collect_rules()
+
+
+@contextmanager
+def app_session(app):
+    with app.app_context():
+        yield db.session
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    # Around 400 logins run here; argon2's real cost is tested in tests/auth, not what this module is about.
+    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def objects(app):
+    """Real rows for every kind of id a URL can carry, with ids that differ from each other (so a view that
+    reads the wrong argument does not pass by luck)."""
+    with app_session(app) as session:
+        customers = [factories.customer() for _ in range(3)]
+        other_order = factories.order(customers[0])
+        for n in range(3):
+            order_service.add_line(session, other_order, kind="labour", description=f"Work {n}", quantity=1,
+                                   unit_price_minor=1000, actor=None)
+        order = factories.order(customers[2])
+        line = order_service.add_line(session, order, kind="part", description="Screen", quantity=1,
+                                      unit_price_minor=150000, actor=None)
+        staff = factories.staff(role=Role.TECHNICIAN)
+        ids = {"customer_id": customers[2].id, "order_id": order.id, "line_id": line.id, "user_id": staff.id}
+    assert len(set(ids.values())) == len(ids), ids
+    return ids
+
+
+def login_as(app, client, role: str) -> None:
+    if role != "anonymous":
+        Auth(app, client).login(role)
+
+
+def request_rule(app, client, endpoint, rule, methods, ids):
+    arguments = next(r.arguments for r in app.url_map.iter_rules(endpoint) if r.rule == rule)
+    missing = arguments - ids.keys()
+    assert not missing, f"{rule}: no test object for URL argument(s) {sorted(missing)}; add one to `objects`"
+    url = app.url_map.bind("localhost").build(endpoint, {name: ids[name] for name in arguments})
+    if endpoint in QUERY:
+        url += "?" + QUERY[endpoint].format(**ids)
+    if "GET" in methods:
+        return client.get(url)
+    token = csrf_token(client, "/login" if client.get_cookie("session") is None else "/account/password")
+    return client.post(url, data={**POST_DATA.get(endpoint, {}), "csrf_token": token})
+
+
+def test_every_view_declares_who_may_use_it(app):
+    undeclared = sorted(endpoint for endpoint, view in app.view_functions.items()
+                        if endpoint not in NOT_CHECKED and not hasattr(view, "allowed_roles"))
+    assert not undeclared, f"views without @roles_required or @public: {undeclared}"
+
+
+def test_declared_roles_are_known_roles_and_always_include_the_manager(app):
+    for endpoint, view in app.view_functions.items():
+        allowed = getattr(view, "allowed_roles", "public")
+        if allowed == "public":
+            continue
+        assert allowed <= set(Role), (endpoint, allowed)
+        assert Role.MANAGER in allowed, endpoint
+
+
+def test_the_walk_covers_the_whole_url_map(app):
+    assert {(r.endpoint, r.rule) for r in app.url_map.iter_rules() if r.endpoint not in NOT_CHECKED} == {
+        (endpoint, rule) for endpoint, rule, _ in RULES}
+    assert {"auth.staff_list", "orders.queue", "customers.new", "orders.remove_line"} <= {e for e, _, _ in RULES}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("endpoint", "rule", "methods"), RULES, ids=[f"{e}:{r}" for e, r, _ in RULES])
+def test_each_role_gets_what_the_view_declares(app, client, objects, endpoint, rule, methods, role):
+    allowed = getattr(app.view_functions[endpoint], "allowed_roles", None)
+    assert allowed is not None, f"{endpoint} declares no allowed_roles"
+    login_as(app, client, role)
+
+    response = request_rule(app, client, endpoint, rule, methods, objects)
+    location = response.headers.get("Location", "")
+    sent_to_login = response.status_code == 302 and location.startswith("/login?next=")
+
+    if allowed == "public":
+        assert response.status_code in OK and not sent_to_login, (response.status_code, location)
+    elif role == "anonymous":
+        assert sent_to_login, f"anonymous got {response.status_code} {location}"
+    elif role in allowed:
+        assert response.status_code in OK, response.get_data(as_text=True)[:2000]
+        assert not sent_to_login, location
+    else:
+        assert response.status_code == 403, (response.status_code, location)
+
+
+# A hand copy of a few decisions that matter, independent of allowed_roles.
+KEY_DECISIONS = [
+    ("anonymous", "/staff", 302),
+    ("anonymous", "/customers", 302),
+    ("technician", "/staff", 403),
+    ("technician", "/staff/new", 403),
+    ("technician", "/customers/new", 403),
+    ("technician", "/orders/queue", 200),
+    ("technician", "/customers", 200),
+    ("front_desk", "/orders/queue", 403),
+    ("front_desk", "/staff", 403),
+    ("front_desk", "/customers/new", 200),
+    ("manager", "/staff", 200),
+    ("manager", "/staff/new", 200),
+    ("manager", "/orders/queue", 200),
+    ("manager", "/customers/new", 200),
+    ("anonymous", "/login", 200),
+    ("anonymous", "/healthz", 200),
+]
+
+
+@pytest.mark.parametrize(("role", "path", "status"), KEY_DECISIONS)
+def test_key_pages_by_role(app, client, role, path, status):
+    login_as(app, client, role)
+    response = client.get(path)
+    assert response.status_code == status
+    if status == 302:
+        assert response.headers["Location"].startswith("/login?next=")
+    if status == 403:
+        assert "Your role does not give access to this page." in response.get_data(as_text=True)
+
+
+def test_technician_cannot_create_staff_by_posting_the_form(app, client):
+    login_as(app, client, "technician")
+    token = csrf_token(client, "/account/password")
+    response = client.post("/staff/new", data={"username": "sneaky", "full_name": "Sneaky", "role": "manager",
+                                               "password": "a-long-password", "csrf_token": token})
+    assert response.status_code == 403
+    with app.app_context():
+        assert factories.auth_service.find_by_username(db.session, "sneaky") is None
+        db.session.remove()
+
+
+def test_front_desk_cannot_take_an_order_into_their_queue(app, client, objects):
+    login_as(app, client, "front_desk")
+    token = csrf_token(client, "/account/password")
+    response = client.post(f"/orders/{objects['order_id']}/assign-me", data={"csrf_token": token})
+    assert response.status_code == 403

@@ -1,0 +1,206 @@
+"""App plumbing: health check, production safety, error pages, request size limit and the CLI."""
+
+import os
+import tempfile
+
+import pytest
+from sqlalchemy import func, select
+
+import config
+from crm import create_app
+from crm.auth.models import Role, StaffUser
+from crm.auth.passwords import verify_password
+from crm.customers.models import Customer
+from crm.demo import DEMO_LOGINS
+from crm.extensions import db
+from crm.orders.models import RepairOrder
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def make_app():
+    """Build extra apps for one test and release their database connections afterwards."""
+    built = []
+
+    def build(config_name="test", **overrides):
+        new_app = create_app(config_name, **overrides)
+        built.append(new_app)
+        return new_app
+
+    yield build
+    for extra in built:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- health check -------------------------------------------------------------------------------------------------
+
+
+def test_healthz_answers_ok_as_json_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json
+    assert response.get_json()["status"] == "ok"
+
+
+UNREACHABLE_DATABASES = [
+    pytest.param("sqlite:///" + os.path.join(tempfile.gettempdir(), "no-such-dir-crm", "x", "db.sqlite3"), id="sqlite"),
+    pytest.param("postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=3", id="postgresql"),
+]
+
+
+@pytest.mark.parametrize("url", UNREACHABLE_DATABASES)
+def test_healthz_answers_503_as_json_when_the_database_does_not_answer(make_app, url):
+    down = make_app("test", SQLALCHEMY_DATABASE_URI=url)
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.is_json
+    assert response.get_json()["status"] == "error"
+
+
+# --- configuration ------------------------------------------------------------------------------------------------
+
+
+def test_production_refuses_the_development_secret_key(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", config.DEV_SECRET_KEY)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+@pytest.mark.parametrize("key", [config.DEV_SECRET_KEY, "", None])
+def test_production_refuses_a_missing_or_development_secret_key_given_as_override(key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY=key)
+
+
+def test_production_starts_with_a_real_secret_key(make_app, monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-real-secret-from-the-environment")
+    production = make_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert not production.debug and not production.testing
+    assert production.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+# --- error pages --------------------------------------------------------------------------------------------------
+
+
+def assert_error_page(response, status: int, heading: str):
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert heading in html
+    assert "Traceback" not in html
+    assert "<html" in html  # the site's page, not Werkzeug's bare one
+
+
+def test_unknown_url_renders_the_404_page(client):
+    assert_error_page(client.get("/no/such/page"), 404, "Not found")
+
+
+def test_unknown_order_renders_the_404_page(auth, client):
+    auth.login("manager")
+    assert_error_page(client.get("/orders/999999"), 404, "Not found")
+
+
+def test_order_id_beyond_the_integer_column_renders_the_404_page(auth, client):
+    auth.login("manager")
+    assert_error_page(client.get(f"/orders/{2**40}"), 404, "Not found")
+
+
+def test_wrong_method_renders_the_405_page(client):
+    assert_error_page(client.delete("/login"), 405, "Not allowed here")
+
+
+def test_oversized_post_renders_the_413_page(app, client):
+    token = csrf_token(client, "/login")
+    too_big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/login", data={"username": too_big, "password": "x", "csrf_token": token})
+    assert_error_page(response, 413, "Too much data")
+
+
+# --- CLI ----------------------------------------------------------------------------------------------------------
+
+
+def create_user(app, *args):
+    return app.test_cli_runner().invoke(args=["crm", "create-user", *args])
+
+
+def staff_by_username(app, username):
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is not None:
+            db.session.expunge(user)
+        db.session.remove()
+        return user
+
+
+def test_cli_create_user_creates_an_account_that_can_log_in(app):
+    result = create_user(app, "--username", "owner", "--full-name", "Shop Owner", "--role", "manager",
+                         "--password", "a-long-password")
+    assert result.exit_code == 0, result.output
+    assert "Created manager account 'owner'." in result.output
+    user = staff_by_username(app, "owner")
+    assert (user.full_name, user.role, user.is_active_account) == ("Shop Owner", Role.MANAGER, True)
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "a-long-password")
+
+
+def test_cli_create_user_refuses_a_duplicate_username_with_a_clear_message(app):
+    first = create_user(app, "--username", "owner", "--full-name", "Shop Owner", "--role", "manager",
+                        "--password", "a-long-password")
+    assert first.exit_code == 0, first.output
+    again = create_user(app, "--username", "OWNER", "--full-name", "Someone Else", "--role", "technician",
+                        "--password", "another-long-password")
+    assert again.exit_code == 1
+    assert "Error: This username is already taken." in again.output
+    assert staff_by_username(app, "OWNER") is None
+
+
+def test_cli_create_user_refuses_a_short_password(app):
+    result = create_user(app, "--username", "owner", "--full-name", "Shop Owner", "--role", "manager",
+                         "--password", "short")
+    assert result.exit_code == 1
+    assert "at least" in result.output
+    assert staff_by_username(app, "owner") is None
+
+
+def test_cli_create_user_refuses_an_unknown_role(app):
+    result = create_user(app, "--username", "owner", "--full-name", "Shop Owner", "--role", "owner",
+                         "--password", "a-long-password")
+    assert result.exit_code == 2
+    assert staff_by_username(app, "owner") is None
+
+
+def counts(app) -> tuple[int, int, int]:
+    with app.app_context():
+        result = tuple(db.session.scalar(select(func.count()).select_from(model))
+                       for model in (StaffUser, Customer, RepairOrder))
+        db.session.remove()
+        return result
+
+
+def test_cli_demo_loads_data_once(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["crm", "demo", "--customers", "20"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data loaded." in first.output
+    loaded = counts(app)
+    staff, customers, orders = loaded
+    assert (staff, customers) == (3, 20)
+    assert orders > 0
+    for username, password, role in DEMO_LOGINS:
+        assert username in first.output
+        user = staff_by_username(app, username)
+        assert user.role == role and verify_password(user.password_hash, password)
+
+    second = runner.invoke(args=["crm", "demo", "--customers", "20"])
+    assert second.exit_code == 0, second.output
+    assert "not loaded again" in second.output
+    assert counts(app) == loaded
+
+
+def test_demo_logins_work_in_the_browser(app, client):
+    assert app.test_cli_runner().invoke(args=["crm", "demo", "--customers", "20"]).exit_code == 0
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"username": "desk", "password": "desk-demo-pass", "csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/customers").status_code == 200
