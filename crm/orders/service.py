@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm.auth.models import StaffUser
+from crm.auth.models import Role, StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
@@ -51,7 +51,7 @@ def tracking_url(base_url: str, token: str) -> str:
 
 def next_order_number(session: Session, prefix: str, series: str = "repair") -> str:
     """The next number of the series. The UPDATE takes a row lock until commit, so two desks
-    can never draw the same number; a rolled-back order leaves a gap, which is harmless."""
+    can never draw the same number; a rolled-back order rolls the counter back with it."""
     for _attempt in range(2):
         value = session.scalar(
             update(OrderNumberCounter).where(OrderNumberCounter.name == series)
@@ -84,7 +84,7 @@ def _validate(session: Session, data: OrderData) -> None:
         raise OrderError(_l("Warranty cannot be negative."), field="warranty_days")
     if data.technician_id is not None:
         tech = session.get(StaffUser, data.technician_id)
-        if tech is None or not tech.is_active_account:
+        if tech is None or not tech.is_active_account or tech.role not in (Role.TECHNICIAN, Role.MANAGER):
             raise OrderError(_l("Choose an active technician."), field="technician_id")
 
 

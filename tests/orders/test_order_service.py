@@ -303,3 +303,17 @@ def test_orders_created_at_the_same_time_get_distinct_numbers(app, session, make
     assert sorted(numbers) == [f"R-{n:05d}" for n in range(1, desks * orders_each + 1)]
     stored = session.scalars(select(RepairOrder.number)).all()
     assert sorted(stored) == sorted(numbers)
+
+
+def test_front_desk_clerk_cannot_be_assigned_as_technician(app):
+    from crm.extensions import db
+    from crm.orders import service
+    from tests import factories
+
+    with app.app_context():
+        clerk = factories.staff(role="front_desk")
+        customer = factories.customer()
+        with pytest.raises(service.OrderError) as caught:
+            factories.order(customer, technician_id=clerk.id)
+        assert caught.value.field == "technician_id"
+        db.session.rollback()
