@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import Role, StaffUser, new_session_token
-from crm.auth.passwords import hash_password, needs_rehash, verify_password
+from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -91,6 +91,7 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     user = find_by_username(session, username)
     wrong = AuthError(_l("Wrong username or password."))
     if user is None:
+        verify_nothing(password)  # the response time must not tell either
         raise wrong
     if user.locked_until is not None and user.locked_until > now:
         raise AuthError(_l("Too many failed attempts. Try again in a few minutes."))

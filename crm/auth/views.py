@@ -16,7 +16,11 @@ def _login_limit():
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only same-site relative paths: "/x" but not "//evil.example" or "/\\evil".
+    # Only same-site relative paths: "/x" but not "//evil.example" or "/\\evil". Control characters are
+    # refused too: browsers drop tabs and newlines ("/\t/evil.example" is "//evil.example"), and a
+    # newline cannot go into the Location header at all (a 500 after a successful login).
+    if target and any(ord(c) < 32 or c == "\x7f" for c in target):
+        return None
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return None

@@ -32,7 +32,8 @@ class OrderForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("New status"), choices=[])
+    status = SelectField(_l("New status"), choices=[],
+                         validators=[DataRequired(message=_l("Choose the new status."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
     expected_from = HiddenField()
     submit = SubmitField(_l("Change status"))

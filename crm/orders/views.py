@@ -141,7 +141,9 @@ def edit(order_id: int):
 def _render_detail(order, status_form=None, line_form=None, code=200):
     if status_form is None:
         status_form = StatusForm(formdata=None)
-    status_form.status.choices = choices((s.value, s.label) for s in allowed_targets(order.status, current_user.role))
+    targets = allowed_targets(order.status, current_user.role)
+    # No status is pre-selected: one careless click must not cancel an order.
+    status_form.status.choices = choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else []
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
@@ -162,7 +164,7 @@ def change_status(order_id: int):
     if order is None:
         abort(404)
     form = StatusForm()
-    form.status.choices = choices((s.value, s.label) for s in Status)
+    form.status.choices = choices([("", "")] + [(s.value, s.label) for s in Status])
     if form.validate_on_submit():
         try:
             service.change_status(db.session, order, form.status.data, actor=current_user._get_current_object(),

@@ -104,6 +104,18 @@ def login(page):
     return do_login
 
 
+_UNLABELLED_FIELDS_JS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea')]
+  .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id || el.outerHTML)"""
+
+
+def assert_every_field_labelled(page) -> None:
+    """Every form control on the page has a label a screen reader (and get_by_label) can find."""
+    unlabelled = page.evaluate(_UNLABELLED_FIELDS_JS)
+    assert not unlabelled, f"fields without a label on {page.url}: {unlabelled}"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

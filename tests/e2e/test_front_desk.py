@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from crm.extensions import db
 from crm.orders.models import RepairOrder
 from tests import factories
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, assert_every_field_labelled
 
 VALID_IMEI = "490154203237518"
 
@@ -20,6 +20,11 @@ def _nav(page: Page):
 
 def _pdf_pages(path) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))
+
+
+def _pdf_page_size(path) -> tuple[int, int]:
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", path.read_bytes())
+    return round(float(box.group(1))), round(float(box.group(2)))
 
 
 def _fill_intake(page: Page, imei: str, due: date) -> None:
@@ -40,6 +45,7 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     # A new customer, from the navigation.
     _nav(page).get_by_role("link", name="New customer").click()
     expect(page.get_by_role("heading", name="New customer")).to_be_visible()
+    assert_every_field_labelled(page)
     page.get_by_label("Phone").fill("067 123 45 67")
     page.get_by_label("Name", exact=True).fill("Olena Shevchenko")
     page.get_by_label("E-mail").fill("olena@example.com")
@@ -56,6 +62,7 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     # Take a device in.
     page.get_by_role("link", name="Take a device in").click()
     expect(page.get_by_role("heading", name="Take a device in")).to_be_visible()
+    assert_every_field_labelled(page)
     due = date.today() + timedelta(days=3)
     _fill_intake(page, VALID_IMEI, due)
     page.get_by_role("button", name="Save order").click()
@@ -68,6 +75,7 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     expect(page.get_by_text(VALID_IMEI)).to_be_visible()
     expect(page.get_by_text("UAH1,250.50")).to_be_visible()
     expect(page.get_by_text(due.isoformat())).to_be_visible()
+    assert_every_field_labelled(page)
     page.screenshot(path=str(artifacts / "front_desk_order_desktop.png"), full_page=True)
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(artifacts / "front_desk_order_phone.png"), full_page=True)
@@ -87,6 +95,7 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     a4 = artifacts / "receipt_a4.pdf"
     page.pdf(path=str(a4), prefer_css_page_size=True)
     assert _pdf_pages(a4) == 1, "the A4 intake receipt should fit on one page"
+    assert _pdf_page_size(a4) == (595, 842), "the receipt's @page rule should ask for A4 paper"
     page.emulate_media(media="screen")
 
     # The 80 mm receipt for the till printer, from the receipt's own toolbar.
@@ -96,7 +105,10 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     page.screenshot(path=str(artifacts / "receipt_80mm_screen.png"), full_page=True)
     page.emulate_media(media="print")
     page.screenshot(path=str(artifacts / "receipt_80mm_print.png"), full_page=True)
-    page.pdf(path=str(artifacts / "receipt_80mm.pdf"), prefer_css_page_size=True)
+    # A roll preview: 80 mm wide, long enough for the whole receipt on one piece of paper.
+    roll = artifacts / "receipt_80mm.pdf"
+    page.pdf(path=str(roll), width="80mm", height="250mm")
+    assert _pdf_pages(roll) == 1, "the 80 mm receipt should fit on 25 cm of roll"
     page.emulate_media(media="screen")
 
     # Back to the order, then to the customer's profile, which now lists the repair.

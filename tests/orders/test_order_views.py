@@ -271,6 +271,7 @@ REFUSED_CHANGES = [
     ("diagnosing", "received", "Your role cannot set an order to Diagnosing."),
     ("cancelled", "diagnosing", "Someone changed this order meanwhile; it is now Received."),
     ("fixed", "received", "Not a valid choice."),
+    ("", "received", "Choose the new status."),
 ]
 
 
@@ -286,6 +287,14 @@ def test_a_refused_status_change_is_422_with_the_error_and_changes_nothing(app, 
                 assert session.get(RepairOrder, order_id).status == "received"
                 history = session.scalars(select(OrderStatusChange).where(OrderStatusChange.order_id == order_id))
                 assert len(history.all()) == 1
+
+
+def test_no_status_is_preselected_so_a_careless_click_changes_nothing(app, client, desk):
+    order_id, _ = make_order(app)
+    html = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "status" not in FormPage(html).values  # no option carries "selected"...
+    first_option = re.search(r'<select[^>]*id="status"[^>]*>\s*<option([^>]*)>', html).group(1)
+    assert 'value=""' in first_option  # ...so the browser shows the empty "Choose…" first option
 
 
 def test_a_status_post_without_csrf_token_changes_nothing(app, client, desk):
