@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 from crm import create_app
 from crm.auth.models import Role
+from crm.auth.service import find_by_username
 from crm.extensions import db
 from crm.orders import service as order_service
 from tests import factories
@@ -50,7 +51,7 @@ def app_session(app):
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch):
-    # Around 400 logins run here; argon2's real cost is tested in tests/auth, not what this module is about.
+    # About a hundred logins run here; argon2's real cost is tested in tests/auth, not what this module is about.
     monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
@@ -173,7 +174,7 @@ def test_technician_cannot_create_staff_by_posting_the_form(app, client):
                                                "password": "a-long-password", "csrf_token": token})
     assert response.status_code == 403
     with app.app_context():
-        assert factories.auth_service.find_by_username(db.session, "sneaky") is None
+        assert find_by_username(db.session, "sneaky") is None
         db.session.remove()
 
 

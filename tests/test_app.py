@@ -4,10 +4,12 @@ import os
 import tempfile
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 import config
 from crm import create_app
+from crm.auth.access import public
 from crm.auth.models import Role, StaffUser
 from crm.auth.passwords import verify_password
 from crm.customers.models import Customer
@@ -15,6 +17,12 @@ from crm.demo import DEMO_LOGINS
 from crm.extensions import db
 from crm.orders.models import RepairOrder
 from tests.conftest import csrf_token
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    # argon2id with its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
+    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -115,6 +123,16 @@ def test_oversized_post_renders_the_413_page(app, client):
     too_big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
     response = client.post("/login", data={"username": too_big, "password": "x", "csrf_token": token})
     assert_error_page(response, 413, "Too much data")
+
+
+def test_an_unexpected_error_renders_the_500_page(make_app):
+    broken = make_app("test", TESTING=False, PROPAGATE_EXCEPTIONS=False, SQLALCHEMY_DATABASE_URI="sqlite://")
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    broken.add_url_rule("/boom", "boom", public(boom))
+    assert_error_page(broken.test_client().get("/boom"), 500, "Something went wrong")
 
 
 # --- CLI ----------------------------------------------------------------------------------------------------------

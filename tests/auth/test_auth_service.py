@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
+from argon2.low_level import Type
 from sqlalchemy import select
 
-from crm.auth import service
+from crm.auth import passwords, service
 from crm.auth.models import Role, StaffUser
 from crm.auth.passwords import hash_password, needs_rehash, verify_password
 from crm.auth.service import MIN_PASSWORD_LENGTH, AuthError
@@ -14,6 +15,17 @@ from crm.database import utcnow
 
 PASSWORD = "correct-horse-42"
 LOCKOUT = timedelta(minutes=15)
+
+
+@pytest.fixture
+def real_argon2():
+    """Ask for this to hash with the production parameters; the other tests use cheap ones, for speed."""
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(request, monkeypatch):
+    if "real_argon2" not in request.fixturenames:
+        monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def login(session, username, password, *, now=None, max_failures=5):
@@ -29,7 +41,7 @@ def error_of(call, *args, **kwargs) -> AuthError:
 # --- passwords -------------------------------------------------------------------------------------------------
 
 
-def test_password_is_stored_as_an_argon2id_hash_not_in_clear(session, make):
+def test_password_is_stored_as_an_argon2id_hash_not_in_clear(session, make, real_argon2):
     user = make.staff(username="olena", password=PASSWORD)
     session.commit()
     stored = session.scalar(select(StaffUser.password_hash).where(StaffUser.id == user.id))
@@ -37,6 +49,14 @@ def test_password_is_stored_as_an_argon2id_hash_not_in_clear(session, make):
     assert PASSWORD not in stored
     assert verify_password(stored, PASSWORD)
     assert not verify_password(stored, PASSWORD + "x")
+
+
+def test_hash_parameters_meet_the_owasp_floor(real_argon2):
+    # OWASP Password Storage Cheat Sheet: argon2id with at least 19 MiB of memory and 2 iterations.
+    params = extract_parameters(hash_password(PASSWORD))
+    assert params.type is Type.ID
+    assert params.memory_cost >= 19 * 1024
+    assert params.time_cost >= 2
 
 
 def test_the_same_password_hashes_differently_each_time():
@@ -87,7 +107,7 @@ def test_set_password_lifts_a_lockout(session, make):
     assert login(session, user.username, "a-brand-new-password", now=now, max_failures=3) is user
 
 
-def test_old_parameter_hash_is_rehashed_at_login(session, make):
+def test_old_parameter_hash_is_rehashed_at_login(session, make, real_argon2):
     user = make.staff(password=PASSWORD)
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
     user.password_hash = weak
@@ -105,7 +125,7 @@ def test_old_parameter_hash_is_rehashed_at_login(session, make):
     assert verify_password(stored, PASSWORD)
 
 
-def test_a_current_hash_is_left_alone_at_login(session, make):
+def test_a_current_hash_is_left_alone_at_login(session, make, real_argon2):
     user = make.staff(password=PASSWORD)
     before = user.password_hash
     login(session, user.username, PASSWORD)
@@ -133,6 +153,25 @@ def test_wrong_password_fails_with_the_same_message_as_unknown_username(session,
     unknown_user = error_of(login, session, "nobody-here", PASSWORD)
     assert str(wrong_password.message) == str(unknown_user.message) == "Wrong username or password."
     assert wrong_password.field == unknown_user.field
+
+
+def test_unknown_username_costs_a_password_check_like_a_wrong_password(session, make, monkeypatch):
+    """Otherwise the response time tells which usernames exist (no argon2 work for an unknown one)."""
+    make.staff(username="olena", password=PASSWORD)
+    real, checked = passwords._hasher, []
+
+    class Spy:
+        def verify(self, password_hash, password):
+            checked.append(password)
+            return real.verify(password_hash, password)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(passwords, "_hasher", Spy())
+    error_of(login, session, "olena", "wrong-one")
+    error_of(login, session, "nobody-here", "wrong-two")
+    assert checked == ["wrong-one", "wrong-two"]
 
 
 def test_account_locks_after_max_failures_even_for_the_right_password(session, make):

@@ -4,8 +4,10 @@ Data is set up in its own app context and committed, so every request runs with 
 production (an outer app context would be shared with the requests and hide a missing commit)."""
 
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from crm import create_app
@@ -16,6 +18,12 @@ from tests import factories
 from tests.conftest import Auth, csrf_token
 
 PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    # argon2id with its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
+    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @contextmanager
@@ -41,14 +49,8 @@ def load_staff(app, user_id: int) -> StaffUser:
 
 def post_login(client, username, password=PASSWORD, next_=None):
     token = csrf_token(client, "/login")
-    url = "/login" if next_ is None else "/login?" + _query(next=next_)
+    url = "/login" if next_ is None else "/login?" + urlencode({"next": next_})
     return client.post(url, data={"username": username, "password": password, "csrf_token": token})
-
-
-def _query(**params) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
 
 
 def is_logged_in(client) -> bool:
@@ -123,7 +125,8 @@ def test_next_parameter_is_followed_for_a_same_site_path(app, client):
 
 
 @pytest.mark.parametrize("target", ["//evil.com", "//evil.com/login", "https://evil.com/", "/\\evil.com",
-                                    "javascript:alert(1)", "evil.com"])
+                                    "/\t/evil.com", "/\n/evil.com", "/\r\n/evil.com", "javascript:alert(1)",
+                                    "evil.com"])
 def test_next_parameter_to_another_site_is_ignored(app, client, target):
     add_staff(app, username="desk1", role=Role.FRONT_DESK)
     response = post_login(client, "desk1", next_=target)
