@@ -44,3 +44,7 @@ class PasswordResetForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
     submit = SubmitField(_l("Set password"))
+
+
+class OwnPasswordForm(PasswordResetForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import Role, StaffUser, new_session_token
@@ -31,13 +31,14 @@ def check_password_strength(password: str) -> None:
 
 def find_by_username(session: Session, username: str) -> StaffUser | None:
     return session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.username) == username.strip().lower())
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
     )
 
 
 def create_staff(session: Session, *, username: str, full_name: str, role: str, password: str) -> StaffUser:
-    """Create an active staff account. Usernames are unique regardless of case."""
-    username = username.strip()
+    """Create an active staff account. Usernames are stored lower-case, so the UNIQUE constraint
+    makes them unique regardless of case even when two managers create "Olena" and "olena" at once."""
+    username = username.strip().lower()
     Role(role)
     if find_by_username(session, username) is not None:
         raise AuthError(_l("This username is already taken."), field="username")
@@ -77,6 +78,14 @@ def set_password(session: Session, user: StaffUser, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+
+
+def change_own_password(session: Session, user: StaffUser, current_password: str, new_password: str) -> None:
+    """A staff member changes their own password; the current one is asked again, so an unattended
+    logged-in browser is not enough to take the account over."""
+    if not verify_password(user.password_hash, current_password):
+        raise AuthError(_l("This is not your current password."), field="current_password")
+    set_password(session, user, new_password)
 
 
 def authenticate(session: Session, username: str, password: str, *, max_failures: int,

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
-from crm.auth.forms import LoginForm, PasswordResetForm, StaffCreateForm, StaffEditForm
+from crm.auth.forms import LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser
 from crm.extensions import db, limiter
 
@@ -64,13 +64,13 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @roles_required(*ALL_STAFF)
 def change_own_password():
-    form = PasswordResetForm()
+    form = OwnPasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            service.set_password(db.session, user, form.password.data)
+            service.change_own_password(db.session, user, form.current_password.data, form.password.data)
         except service.AuthError as exc:
-            form.password.errors.append(str(exc.message))
+            getattr(form, exc.field or "password").errors.append(str(exc.message))
         else:
             db.session.commit()
             login_user(user)  # the token rotated; keep this browser logged in

@@ -143,7 +143,8 @@ def _render_detail(order, status_form=None, line_form=None, code=200):
         status_form = StatusForm(formdata=None)
     targets = allowed_targets(order.status, current_user.role)
     # No status is pre-selected: one careless click must not cancel an order.
-    status_form.status.choices = choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else []
+    status_form.status.choices = (
+        choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else [])
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),

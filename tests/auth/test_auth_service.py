@@ -6,6 +6,7 @@ import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from crm.auth import passwords, service
 from crm.auth.models import Role, StaffUser
@@ -243,6 +244,15 @@ def test_username_is_unique_regardless_of_case(session, make):
     error = error_of(make.staff, username="oLENA", password=PASSWORD)
     assert error.field == "username"
     assert session.scalar(select(StaffUser).where(StaffUser.username == "oLENA")) is None
+
+
+def test_usernames_are_stored_lower_case_so_the_unique_constraint_ignores_case(session, make):
+    user = make.staff(username="Olena", password=PASSWORD)
+    assert user.username == "olena"
+    session.add(StaffUser(username="olena", full_name="Racing twin", role="technician", password_hash="x"))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
 
 
 def test_create_staff_trims_the_username_and_full_name(make):

@@ -227,12 +227,25 @@ def test_own_password_change_keeps_this_browser_and_ends_the_others(app, auth, c
     assert post_login(other_browser, "tech-self").status_code == 302
 
     token = csrf_token(client, "/account/password")
-    response = client.post("/account/password", data={"password": "a-new-password-1", "confirm": "a-new-password-1",
+    response = client.post("/account/password", data={"current_password": "correct-horse-42",
+                                                      "password": "a-new-password-1", "confirm": "a-new-password-1",
                                                       "csrf_token": token})
     assert response.status_code == 302
     assert is_logged_in(client)
     assert not is_logged_in(other_browser)
     assert verify_password(load_staff(app, user_id).password_hash, "a-new-password-1")
+
+
+def test_own_password_change_needs_the_current_password(app, auth, client):
+    user_id = auth.login("technician", username="tech-borrowed")
+    before = load_staff(app, user_id).password_hash
+    token = csrf_token(client, "/account/password")
+    response = client.post("/account/password", data={"current_password": "a-guess", "password": "a-new-password-1",
+                                                      "confirm": "a-new-password-1", "csrf_token": token})
+    assert response.status_code == 200
+    assert "This is not your current password." in response.get_data(as_text=True)
+    assert load_staff(app, user_id).password_hash == before
+    assert is_logged_in(client)
 
 
 def test_deactivated_users_existing_session_ends(app, auth, client, manager_client):
