@@ -222,3 +222,39 @@ def test_demo_logins_work_in_the_browser(app, client):
     response = client.post("/login", data={"username": "desk", "password": "desk-demo-pass", "csrf_token": token})
     assert response.status_code == 302
     assert client.get("/customers").status_code == 200
+
+
+def test_on_sqlite_only_writing_requests_take_the_write_lock_at_begin(app, auth, client):
+    """GET pages begin a deferred (snapshot) transaction; POSTs begin with the write lock, so a
+    read-check-write can never interleave with another writer. PostgreSQL uses row locks instead."""
+    from sqlalchemy import event
+
+    from crm.extensions import db
+    from tests.conftest import csrf_token
+
+    auth.login("front_desk")
+    token = csrf_token(client, "/customers/new")
+    begins: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/customers").status_code == 200
+        reads = list(begins)
+        begins.clear()
+        response = client.post("/customers/new", data={"csrf_token": token, "phone": "067 555 12 12",
+                                                       "name": "Write Lock", "service_consent": "y"})
+        assert response.status_code == 302
+        writes = list(begins)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if engine.dialect.name == "sqlite":
+        assert reads == ["BEGIN"]
+        assert writes and set(writes) == {"BEGIN IMMEDIATE"}
+    else:
+        assert "BEGIN IMMEDIATE" not in reads + writes
