@@ -4,9 +4,11 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, ValidationError
 
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
+from crm.text import CONTROL_CHARACTERS
 
 
 class DateInRange:
@@ -53,3 +55,15 @@ class MoneyField(StringField):
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class CrmForm(FlaskForm):
+    """The base of every form: text with control characters is refused at its field."""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if any(isinstance(raw, str) and CONTROL_CHARACTERS.search(raw) for raw in field.raw_data or ()):
+                field.errors = [*field.errors, _l("Remove the invisible control characters from this field.")]
+                valid = False
+        return valid

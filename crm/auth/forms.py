@@ -1,24 +1,23 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from crm.auth.models import ROLE_LABELS, Role
 from crm.auth.service import MIN_PASSWORD_LENGTH
-from crm.forms_common import choices
+from crm.forms_common import CrmForm, choices
 
 
 def role_choices():
     return choices((role.value, label) for role, label in ROLE_LABELS.items())
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CrmForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
     submit = SubmitField(_l("Log in"))
 
 
-class StaffCreateForm(FlaskForm):
+class StaffCreateForm(CrmForm):
     username = StringField(
         _l("Username"),
         validators=[DataRequired(), Length(min=2, max=64),
@@ -30,14 +29,14 @@ class StaffCreateForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class StaffEditForm(FlaskForm):
+class StaffEditForm(CrmForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices)
     active = BooleanField(_l("Account active (can log in)"))
     submit = SubmitField(_l("Save"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(CrmForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
     confirm = PasswordField(
         _l("Repeat the new password"),

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from crm.forms_common import DateInRange
+from crm.forms_common import CrmForm, DateInRange
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(CrmForm):
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=40)],
                         render_kw={"autocomplete": "off", "inputmode": "tel"})
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
+from crm.text import CONTROL_CHARACTERS
 
 
 class CustomerError(Exception):
@@ -121,7 +122,7 @@ _PHONE_LIKE = re.compile(r"^[\d\s+()./-]+$")
 
 def search_pattern(query: str) -> str | None:
     """The LIKE pattern for what the desk typed: phone-looking input matches on digits only."""
-    text = (query or "").strip()[:100]
+    text = CONTROL_CHARACTERS.sub("", query or "").strip()[:100]
     if not text:
         return None
     if _PHONE_LIKE.match(text):

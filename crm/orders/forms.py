@@ -1,15 +1,14 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms_common import DateInRange, MoneyField, choices
+from crm.forms_common import CrmForm, DateInRange, MoneyField, choices
 from crm.orders.device import DEVICE_TYPES, PRIORITIES
 
 
-class OrderForm(FlaskForm):
+class OrderForm(CrmForm):
     device_type = SelectField(_l("Device type"), choices=choices(DEVICE_TYPES.items()), default="phone")
     brand = StringField(_l("Brand"), validators=[DataRequired(), Length(max=60)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
@@ -31,7 +30,7 @@ class OrderForm(FlaskForm):
     submit = SubmitField(_l("Save order"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(CrmForm):
     status = SelectField(_l("New status"), choices=[],
                          validators=[DataRequired(message=_l("Choose the new status."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
@@ -39,7 +38,7 @@ class StatusForm(FlaskForm):
     submit = SubmitField(_l("Change status"))
 
 
-class LineForm(FlaskForm):
+class LineForm(CrmForm):
     kind = SelectField(_l("Kind"), choices=choices([("labour", _l("Work")), ("part", _l("Part"))]))
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=200)])
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=1, max=1000)], default=1)
@@ -47,7 +46,7 @@ class LineForm(FlaskForm):
     submit = SubmitField(_l("Add line"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(CrmForm):
     """A form with nothing but its CSRF token, for POST buttons (remove a line)."""
 
     submit = SubmitField(_l("Remove"))

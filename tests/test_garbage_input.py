@@ -1,0 +1,101 @@
+"""Garbage posted into every form: a clear answer (re-rendered form, 4xx), never a 500, on both databases."""
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from crm.extensions import db
+from tests import factories
+from tests.conftest import csrf_token
+
+GARBAGE = [
+    "\x00",
+    "a\x00b",
+    "x" * 5000,
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "-1",
+    "99999999999999999999",
+    "1e309",
+    "NaN",
+    "１２３",
+    "\ud7ff\u202e\ufeff",
+    "",
+]
+
+# Each form with data it accepts, so that garbage in one field reaches as deep as it can get.
+ORDER = {"device_type": "phone", "brand": "Apple", "model": "iPhone 12", "serial_number": "SN1",
+         "imei": "490154203237518", "condition": "ok", "accessories": "case", "problem": "Broken",
+         "estimate": "100", "due_date": "2030-01-01", "priority": "0", "technician_id": "", "warranty_days": "90"}
+FORMS = [
+    ("/customers/new", {"phone": "+380671110000", "name": "N", "email": "a@b.example", "birthday": "1990-01-01",
+                        "service_consent": "y", "marketing_consent": "y", "notes": "n"}),
+    ("/customers/{customer}/edit", {"phone": "+380671110001", "name": "N", "email": "", "birthday": "",
+                                    "notes": ""}),
+    ("/orders/new?customer_id={customer}", ORDER),
+    ("/orders/{order}/edit", ORDER),
+    ("/orders/{order}/lines", {"kind": "labour", "description": "Work", "quantity": "1", "price": "10"}),
+    ("/orders/{order}/status", {"status": "diagnosing", "note": "n", "expected_from": "received"}),
+    ("/staff/new", {"username": "new-user", "full_name": "N", "role": "technician", "password": "long-enough-1"}),
+    ("/staff/{staff}/edit", {"full_name": "N", "role": "technician", "active": "y"}),
+    ("/staff/{staff}/password", {"password": "long-enough-1", "confirm": "long-enough-1"}),
+    ("/account/password", {"current_password": "correct-horse-42", "password": "long-enough-1",
+                           "confirm": "long-enough-1"}),
+]
+QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/orders?status={v}",
+           "/orders?technician={v}", "/orders?from={v}&to={v}", "/orders?page={v}", "/orders/new?customer_id={v}",
+           "/customers/new?phone={v}", "/orders/{order}/receipt?size={v}"]
+
+
+@pytest.fixture
+def ids(app):
+    with app.app_context():
+        customer = factories.customer()
+        order = factories.order(customer)
+        staff = factories.staff(role="technician")
+        db.session.commit()
+        return {"customer": customer.id, "order": order.id, "staff": staff.id}
+
+
+def db_reset_order(app, order_id):
+    """Put the order back to "received" so the next form's status change is a legal one."""
+    from sqlalchemy import update
+
+    from crm.orders.models import RepairOrder
+
+    with app.app_context():
+        db.session.execute(update(RepairOrder).where(RepairOrder.id == order_id)
+                           .values(status="received", closed_at=None))
+        db.session.commit()
+
+
+def test_garbage_in_any_field_of_any_form_never_gives_a_server_error(app, auth, client, ids):
+    auth.login("manager")
+    token = csrf_token(client, "/customers/new")
+    failures = []
+    for path, valid in FORMS:
+        url = path.format(**ids)
+        for field in valid:
+            for value in GARBAGE:
+                response = client.post(url, data={**valid, field: value, "csrf_token": token})
+                if response.status_code >= 500:
+                    failures.append((url, field, repr(value)[:30], response.status_code))
+        db_reset_order(app, ids["order"])
+    for query in QUERIES:
+        for value in GARBAGE:
+            url = query.format(v=quote(value), **ids)
+            if client.get(url).status_code >= 500:
+                failures.append((url[:60], "query", repr(value)[:30], 500))
+    assert failures == []
+
+
+def test_a_nul_byte_is_refused_at_the_field_and_the_rest_is_kept(app, auth, client):
+    auth.login("front_desk")
+    token = csrf_token(client, "/customers/new")
+    response = client.post("/customers/new", data={"csrf_token": token, "phone": "067 123 45 67",
+                                                   "name": "Ol\x00ena", "notes": "Keeps this note"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r'id="name-error"', html)
+    assert "Keeps this note" in html
