@@ -10,6 +10,7 @@ import tempfile
 from contextlib import contextmanager
 
 import pytest
+from argon2 import PasswordHasher
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -124,6 +125,12 @@ def csrf_token(client, path: str) -> str:
 @pytest.fixture
 def auth(app, client):
     return Auth(app, client)
+
+
+@pytest.fixture
+def cheap_password_hashing(monkeypatch):
+    """argon2id at its lowest cost, for tests that log in often but are not about hashing."""
+    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ Each rule is requested as anonymous, technician, front desk and manager; the exp
 ``allowed_roles`` (set by crm.auth.access.roles_required / public). A short hand-written table for key pages
 below makes sure a bug in the decorator itself cannot hide behind expectations derived from it."""
 
-from contextlib import contextmanager
 
 import pytest
-from argon2 import PasswordHasher
 
 from crm import create_app
 from crm.auth.models import Role
@@ -16,6 +14,10 @@ from crm.extensions import db
 from crm.orders import service as order_service
 from tests import factories
 from tests.conftest import Auth, csrf_token
+from tests.helpers import app_session
+
+# argon2id at its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 NOT_CHECKED = {"static", "bootstrap.static"}
 ROLES = ["anonymous", Role.TECHNICIAN.value, Role.FRONT_DESK.value, Role.MANAGER.value]
@@ -39,20 +41,6 @@ def _collect_rules():
 
 
 RULES = _collect_rules()
-
-
-@contextmanager
-def app_session(app):
-    with app.app_context():
-        yield db.session
-        db.session.commit()
-        db.session.remove()
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    # About a hundred logins run here; argon2's real cost is tested in tests/auth, not what this module is about.
-    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import os
 import tempfile
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 import config
@@ -18,11 +17,8 @@ from crm.extensions import db
 from crm.orders.models import RepairOrder
 from tests.conftest import csrf_token
 
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    # argon2id with its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
-    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+# argon2id at its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 Data is set up in its own app context and committed, so every request runs with a fresh session as in
 production (an outer app context would be shared with the requests and hide a missing commit)."""
 
-from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from crm import create_app
@@ -16,22 +14,12 @@ from crm.auth.passwords import verify_password
 from crm.extensions import db
 from tests import factories
 from tests.conftest import Auth, csrf_token
+from tests.helpers import app_session
+
+# argon2id at its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    # argon2id with its real cost is checked in tests/auth/test_auth_service.py; here it would only be slow.
-    monkeypatch.setattr("crm.auth.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-@contextmanager
-def app_session(app):
-    with app.app_context():
-        yield db.session
-        db.session.commit()
-        db.session.remove()
 
 
 def add_staff(app, **kwargs) -> int:

@@ -5,9 +5,7 @@ in production (an outer app context would be shared with the requests and hide a
 
 import itertools
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,17 +19,10 @@ from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.status import Status
 from tests import factories
 from tests.conftest import csrf_token
+from tests.helpers import FormPage, app_session
 
 VALID_IMEI = "490154203237518"
 _numbers = itertools.count(1)
-
-
-@contextmanager
-def app_session(app):
-    with app.app_context():
-        yield db.session
-        db.session.commit()
-        db.session.remove()
 
 
 def staff_member(role: str = Role.TECHNICIAN, name: str | None = None) -> StaffUser:
@@ -42,49 +33,6 @@ def staff_member(role: str = Role.TECHNICIAN, name: str | None = None) -> StaffU
     db.session.add(user)
     db.session.flush()
     return user
-
-
-class FormPage(HTMLParser):
-    """What a rendered form shows: each field's value and the errors printed next to it, by element id."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, object] = {}
-        self.errors: dict[str, list[str]] = {}
-        self._capture: tuple[str, str] | None = None
-        self._buffer: list[str] = []
-        self._select: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("id"):
-            self.values[a["id"]] = ("checked" in a) if a.get("type") == "checkbox" else a.get("value", "")
-        elif tag == "textarea" and a.get("id"):
-            self._capture, self._buffer = ("value", a["id"]), []
-        elif tag == "select" and a.get("id"):
-            self._select = a["id"]
-        elif tag == "option" and self._select and "selected" in a:
-            self.values[self._select] = a.get("value")
-        elif tag == "div" and a.get("id", "").endswith("-error"):
-            self._capture, self._buffer = ("error", a["id"].removesuffix("-error")), []
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        if self._capture and tag in ("textarea", "div"):
-            kind, key = self._capture
-            text = "".join(self._buffer)
-            if kind == "value":
-                # WTForms writes a newline right after <textarea>, which browsers drop.
-                self.values[key] = text.removeprefix("\r\n").removeprefix("\n")
-            else:
-                self.errors.setdefault(key, []).append(text.strip())
-            self._capture = None
-
-    def handle_data(self, data):
-        if self._capture:
-            self._buffer.append(data)
 
 
 _ROW = re.compile(r'<tr class="([^"]*)">\s*<td><a href="/orders/\d+">([^<]+)</a>')
