@@ -1,7 +1,11 @@
-"""Repair orders: intake, the status workflow, work and part lines, queue and receipts."""
+"""Repair orders (intake, status workflow, lines, queue, receipts), the catalogue and stock, sales,
+checkout, refunds and the end-of-day report."""
 
 from flask import Blueprint
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+catalogue_bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+sales_bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from crm.orders import views  # noqa: E402,F401
+from crm.orders import catalogue_models, models, sales_models  # noqa: E402,F401
+from crm.orders import catalogue_views, sales_views, views  # noqa: E402,F401

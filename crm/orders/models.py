@@ -86,6 +86,8 @@ class RepairOrderLine(db.Model):
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_price_minor: Mapped[int] = mapped_column(Integer)
+    # A part taken from the catalogue (and from stock); None for free-text parts and labour.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("orders_catalogue_item.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,0 +1,3 @@
+"""Catalogue pages: items, categories, stock movements and the low-stock list."""
+
+from crm.orders import catalogue_bp  # noqa: F401
