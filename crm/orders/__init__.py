@@ -7,5 +7,4 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 catalogue_bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 sales_bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from crm.orders import catalogue_models, models, sales_models  # noqa: E402,F401
-from crm.orders import catalogue_views, sales_views, views  # noqa: E402,F401
+from crm.orders import catalogue_models, catalogue_views, models, sales_models, sales_views, views  # noqa: E402,F401
