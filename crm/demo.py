@@ -12,7 +12,7 @@ from crm.customers import service as customer_service
 from crm.database import utcnow
 from crm.orders import service as order_service
 from crm.orders.device import imei_is_valid
-from crm.orders.status import Status
+from crm.orders.status import CHECKOUT_ONLY, Status
 
 DEMO_LOGINS = [
     ("manager", "manager-demo-pass", Role.MANAGER.value),
@@ -91,5 +91,6 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
             order_service.add_line(session, order, kind="part", description=f"{model} part", quantity=1,
                                    unit_price_minor=90000, actor=technician)
         for step, status in enumerate(PATHS[target], start=1):
-            order_service.change_status(session, order, status, actor=manager, now=created + timedelta(hours=step))
+            order_service.change_status(session, order, status, actor=manager, now=created + timedelta(hours=step),
+                                        via_checkout=status in CHECKOUT_ONLY)
     return True

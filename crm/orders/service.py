@@ -14,7 +14,7 @@ from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
 from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
-from crm.orders.status import CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
+from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
 
 
 class OrderError(Exception):
@@ -143,7 +143,8 @@ def lock_order(session: Session, order_id: int) -> RepairOrder | None:
 
 
 def change_status(session: Session, order: RepairOrder, to_status: str, *, actor: StaffUser, note: str = "",
-                  expected_from: str | None = None, now: datetime | None = None) -> OrderStatusChange:
+                  expected_from: str | None = None, via_checkout: bool = False,
+                  now: datetime | None = None) -> OrderStatusChange:
     """Move an order along the workflow in TRANSITIONS, as far as the actor's role allows.
 
     ``expected_from`` is the status the actor saw; if someone moved the order meanwhile the change
@@ -162,6 +163,8 @@ def change_status(session: Session, order: RepairOrder, to_status: str, *, actor
                          field="status")
     if target not in TARGETS_BY_ROLE[actor.role]:
         raise OrderError(_l("Your role cannot set an order to %(b)s.", b=target.label), field="status")
+    if target in CHECKOUT_ONLY and not via_checkout:
+        raise OrderError(_l("A device is handed back through checkout, which takes the payment."), field="status")
     order.status = target.value
     order.updated_at = now
     order.closed_at = now if target in CLOSED_STATUSES else None

@@ -54,11 +54,14 @@ TARGETS_BY_ROLE: dict[str, frozenset[Status]] = {
     Role.MANAGER: frozenset(Status),
 }
 
+# Reached only through checkout (crm.orders.checkout), which takes the payment in the same transaction.
+CHECKOUT_ONLY = frozenset({S.PICKED_UP})
+
 OPEN_STATUSES = frozenset(Status) - {S.PICKED_UP, S.CANCELLED}
 CLOSED_STATUSES = frozenset({S.PICKED_UP, S.CANCELLED})
 
 
 def allowed_targets(current: str, role: str) -> list[Status]:
-    """The statuses ``role`` may move an order in ``current`` to, in workflow order."""
-    allowed = TRANSITIONS[Status(current)] & TARGETS_BY_ROLE[role]
+    """The statuses ``role`` may move an order in ``current`` to by hand, in workflow order."""
+    allowed = (TRANSITIONS[Status(current)] & TARGETS_BY_ROLE[role]) - CHECKOUT_ONLY
     return [s for s in Status if s in allowed]

@@ -55,7 +55,7 @@ def close(session, order, status: Status) -> None:
     manager = staff_member(session, Role.MANAGER)
     path = [Status.CANCELLED] if status == Status.CANCELLED else [Status.DIAGNOSING, Status.READY, Status.PICKED_UP]
     for target in path:
-        service.change_status(session, order, target, actor=manager)
+        service.change_status(session, order, target, actor=manager, via_checkout=target == Status.PICKED_UP)
 
 
 # --- intake ---------------------------------------------------------------------------------------------

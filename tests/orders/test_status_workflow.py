@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.orders import service
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.service import OrderError
-from crm.orders.status import CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status, allowed_targets
+from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status, allowed_targets
 
 S = Status
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -51,12 +51,12 @@ def test_a_move_is_allowed_exactly_when_it_is_in_transitions(session, make, from
     order = order_in(make, from_status)
     rows_before = len(history(session, order))
     if to_status in TRANSITIONS[from_status]:
-        service.change_status(session, order, to_status, actor=manager)
+        service.change_status(session, order, to_status, actor=manager, via_checkout=to_status in CHECKOUT_ONLY)
         assert order.status == to_status
         assert len(history(session, order)) == rows_before + 1
     else:
         with pytest.raises(OrderError) as caught:
-            service.change_status(session, order, to_status, actor=manager)
+            service.change_status(session, order, to_status, actor=manager, via_checkout=True)
         assert caught.value.field == "status"
         assert order.status == from_status
         assert len(history(session, order)) == rows_before
@@ -86,7 +86,7 @@ def test_a_role_may_make_an_allowed_move_only_into_its_own_targets(session, make
     actor = staff_member(session, role)
     order = order_in(make, from_status)
     if to_status in TARGETS_BY_ROLE[role]:
-        service.change_status(session, order, to_status, actor=actor)
+        service.change_status(session, order, to_status, actor=actor, via_checkout=to_status in CHECKOUT_ONLY)
         assert order.status == to_status
     else:
         with pytest.raises(OrderError, match="Your role cannot set"):
@@ -111,24 +111,33 @@ def test_front_desk_records_the_customers_answer_and_hands_the_device_back(sessi
     order = order_in(make, S.AWAITING_APPROVAL)
     service.change_status(session, order, S.IN_REPAIR, actor=desk)
     order.status = S.READY.value
-    service.change_status(session, order, S.PICKED_UP, actor=desk)
+    service.change_status(session, order, S.PICKED_UP, actor=desk, via_checkout=True)
     assert order.status == S.PICKED_UP
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.MANAGER])
+def test_picked_up_is_reached_only_through_checkout(session, make, role):
+    order = order_in(make, S.READY)
+    with pytest.raises(OrderError, match="through checkout"):
+        service.change_status(session, order, S.PICKED_UP, actor=staff_member(session, role))
+    assert order.status == S.READY
+    assert S.PICKED_UP not in allowed_targets("ready", role)
 
 
 def test_manager_can_make_every_allowed_move(session, make):
     manager = staff_member(session, Role.MANAGER)
     for from_status in Status:
-        assert set(allowed_targets(from_status, Role.MANAGER)) == TRANSITIONS[from_status]
+        assert set(allowed_targets(from_status, Role.MANAGER)) == TRANSITIONS[from_status] - CHECKOUT_ONLY
         for to_status in TRANSITIONS[from_status]:
             order = order_in(make, from_status)
-            service.change_status(session, order, to_status, actor=manager)
+            service.change_status(session, order, to_status, actor=manager, via_checkout=to_status in CHECKOUT_ONLY)
             assert order.status == to_status
 
 
 def test_allowed_targets_are_what_the_role_may_do_in_workflow_order():
     assert allowed_targets("received", Role.TECHNICIAN) == [S.DIAGNOSING, S.CANCELLED]
     assert allowed_targets("received", Role.FRONT_DESK) == [S.CANCELLED]
-    assert allowed_targets("ready", Role.FRONT_DESK) == [S.IN_REPAIR, S.PICKED_UP]
+    assert allowed_targets("ready", Role.FRONT_DESK) == [S.IN_REPAIR]
     assert allowed_targets("ready", Role.TECHNICIAN) == [S.IN_REPAIR]
     assert allowed_targets("picked_up", Role.MANAGER) == []
 
@@ -154,7 +163,7 @@ def test_a_change_writes_a_history_row_with_from_to_who_when_and_note(session, m
 def test_closing_an_order_records_when(session, make, closing):
     manager = staff_member(session, Role.MANAGER)
     order = order_in(make, S.READY if closing == S.PICKED_UP else S.RECEIVED)
-    service.change_status(session, order, closing, actor=manager, now=T0)
+    service.change_status(session, order, closing, actor=manager, now=T0, via_checkout=closing in CHECKOUT_ONLY)
     assert order.closed_at == T0
 
 
@@ -233,7 +242,7 @@ def test_random_walks_of_allowed_moves_keep_the_history_consistent(session, make
             targets = sorted(TRANSITIONS[Status(order.status)])
             if not targets:
                 break
-            service.change_status(session, order, data.draw(st.sampled_from(targets)), actor=manager)
+            service.change_status(session, order, data.draw(st.sampled_from(targets)), actor=manager, via_checkout=True)
         rows = history(session, order)
         assert rows[-1].to_status == order.status
         assert [r.from_status for r in rows[1:]] == [r.to_status for r in rows[:-1]]

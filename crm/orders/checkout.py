@@ -1,0 +1,331 @@
+"""Carts and the one checkout that pays for a repair, accessories, or both.
+
+A sale is an open cart until checkout() turns it into a paid sale in one transaction: the bill is
+priced on the server (crm.orders.pricing), stock is taken, payments are recorded, a repair order
+becomes "picked up". The checkout form carries a one-time key stored on the sale under a UNIQUE
+constraint: the same form posted twice replays the first result, two desks paying the same bill get
+one success and one clear refusal."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from crm.auth.models import StaffUser
+from crm.customers.models import Customer
+from crm.database import utcnow
+from crm.orders import pricing
+from crm.orders.catalogue_models import CatalogueItem, ItemCategory
+from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.orders.sales_models import Payment, Sale, SaleLine
+from crm.orders.service import OrderError, change_status, lock_order, next_order_number
+from crm.orders.status import Status
+from crm.orders.stock import StockError, record_movement
+
+REPAIR_CATEGORY = {"labour": "repair_labour", "part": "repair_part"}
+MAX_QUANTITY = 1000
+PAYMENT_METHOD_LABELS = {"cash": _l("Cash"), "card": _l("Card"), "bank_transfer": _l("Bank transfer")}
+
+
+def payment_method_label(code: str) -> str:
+    return str(PAYMENT_METHOD_LABELS.get(code, code.replace("_", " ").capitalize()))
+
+
+class CheckoutError(Exception):
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+class AlreadyPaid(CheckoutError):
+    def __init__(self, sale: Sale):
+        super().__init__(_l("This bill was already paid (receipt %(number)s).", number=sale.number), field="payments")
+        self.sale = sale
+
+
+@dataclass(frozen=True)
+class BillLine:
+    """A line of the bill as the desk sees it before payment: an item in the cart (``sale_line_id``)
+    or a work or part line of the repair order (``repair_line_id``)."""
+
+    kind: str
+    description: str
+    quantity: int
+    unit_price_minor: int
+    discount_minor: int
+    category_code: str
+    item_id: int | None = None
+    sale_line_id: int | None = None
+    repair_line_id: int | None = None
+    discount_percent: int | None = None
+
+    @property
+    def gross_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+    def pricing_input(self) -> pricing.LineInput:
+        return pricing.LineInput(self.quantity, self.unit_price_minor, self.discount_minor, self.category_code)
+
+
+@dataclass(frozen=True)
+class Bill:
+    lines: tuple[BillLine, ...]
+    quote: pricing.Quote
+
+
+def _require_open(sale: Sale) -> None:
+    if sale.status != "open":
+        raise CheckoutError(_l("This sale is already paid and cannot be changed."))
+
+
+def open_sale(session: Session, *, actor: StaffUser | None, customer: Customer | None = None,
+              now: datetime | None = None) -> Sale:
+    """A new cart for a walk-in (or a known customer) buying from the catalogue."""
+    sale = Sale(status="open", customer_id=customer.id if customer else None,
+                created_by_id=actor.id if actor else None, created_at=now or utcnow())
+    session.add(sale)
+    session.flush()
+    return sale
+
+
+def sale_for_repair(session: Session, order_id: int, *, actor: StaffUser | None,
+                    now: datetime | None = None) -> Sale:
+    """The cart that pays for a repair order: there is at most one per order (UNIQUE), so two desks
+    opening the checkout of the same order work on the same bill."""
+    order = lock_order(session, order_id)
+    if order is None:
+        raise CheckoutError(_l("This order does not exist."))
+    existing = session.scalar(select(Sale).where(Sale.repair_order_id == order.id))
+    if existing is not None:
+        return existing
+    if order.status != Status.READY:
+        raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
+                               status=Status(order.status).label))
+    try:
+        with session.begin_nested():
+            sale = Sale(status="open", customer_id=order.customer_id, repair_order_id=order.id,
+                        created_by_id=actor.id if actor else None, created_at=now or utcnow())
+            session.add(sale)
+    except IntegrityError:
+        return session.scalars(select(Sale).where(Sale.repair_order_id == order.id)).one()
+    return sale
+
+
+def set_customer(session: Session, sale: Sale, customer: Customer | None) -> None:
+    _require_open(sale)
+    if sale.repair_order_id is not None:
+        raise CheckoutError(_l("The customer of a repair's bill is the order's customer."), field="customer")
+    sale.customer_id = customer.id if customer else None
+    session.flush()
+
+
+def parse_discount(text: str | None, currency: str) -> tuple[int | None, int | None]:
+    """'10%' -> (None, 1000 basis points); '25.50' -> (2550 minor units, None); '' -> (None, None)."""
+    from crm.money import InvalidAmount, parse_amount
+
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None, None
+    if cleaned.endswith("%"):
+        try:
+            # Two decimals of a percent at most: 12.5% -> 1250 basis points.
+            basis_points = parse_amount(cleaned[:-1], "USD")
+        except InvalidAmount:
+            raise CheckoutError(_l("Write a percentage like 10% or an amount like 25.50."), field="discount") from None
+        if basis_points > pricing.BASIS_POINTS:
+            raise CheckoutError(_l("A discount is between 0 and 100%."), field="discount")
+        return None, basis_points
+    try:
+        return parse_amount(cleaned, currency), None
+    except InvalidAmount as error:
+        raise CheckoutError(error.message, field="discount") from None
+
+
+def add_item(session: Session, sale: Sale, item: CatalogueItem, quantity: int, *, discount_minor: int | None = None,
+             discount_percent: int | None = None) -> SaleLine:
+    """Put an item in the cart. Stock is checked here for the desk's sake and taken at checkout."""
+    _require_open(sale)
+    if not item.active:
+        raise CheckoutError(_l("This item is no longer sold."), field="item")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CheckoutError(_l("Quantity must be between 1 and %(n)d.", n=MAX_QUANTITY), field="quantity")
+    if item.stock_tracked:
+        in_cart = sum(session.scalars(select(SaleLine.quantity).where(SaleLine.sale_id == sale.id,
+                                                                      SaleLine.item_id == item.id)))
+        if in_cart + quantity > item.on_hand:
+            raise CheckoutError(_l("Only %(n)d of %(item)s in stock.", n=item.on_hand, item=item.name),
+                                field="quantity")
+    gross = quantity * item.price_minor
+    try:
+        discount = pricing.line_discount(gross, amount_minor=discount_minor, basis_points=discount_percent)
+    except pricing.PricingError as error:
+        raise CheckoutError(error.message, field="discount") from None
+    code = session.scalar(select(ItemCategory.code).where(ItemCategory.id == item.category_id))
+    line = SaleLine(sale_id=sale.id, kind="item", item_id=item.id, category_code=code, description=item.name,
+                    quantity=quantity, unit_price_minor=item.price_minor, discount_percent=discount_percent,
+                    discount_minor=discount, total_minor=gross - discount)
+    session.add(line)
+    session.flush()
+    return line
+
+
+def remove_line(session: Session, sale: Sale, line_id: int) -> None:
+    _require_open(sale)
+    line = session.scalar(select(SaleLine).where(SaleLine.id == line_id, SaleLine.sale_id == sale.id))
+    if line is None:
+        raise CheckoutError(_l("This line is not on this bill."))
+    session.delete(line)
+    session.flush()
+
+
+def discard(session: Session, sale: Sale) -> None:
+    """Drop an open cart (nothing was taken from stock or paid)."""
+    _require_open(sale)
+    session.delete(sale)
+    session.flush()
+
+
+def current_bill(session: Session, sale: Sale, adjustments: Sequence[pricing.Adjustment] = ()) -> Bill:
+    """The bill of an open sale: the repair order's lines as they are now, then the cart's items."""
+    lines: list[BillLine] = []
+    if sale.repair_order_id is not None:
+        for rl in session.scalars(select(RepairOrderLine).where(RepairOrderLine.order_id == sale.repair_order_id)
+                                  .order_by(RepairOrderLine.id)):
+            lines.append(BillLine(kind=rl.kind, description=rl.description, quantity=rl.quantity,
+                                  unit_price_minor=rl.unit_price_minor, discount_minor=0,
+                                  category_code=REPAIR_CATEGORY[rl.kind], repair_line_id=rl.id))
+    for sl in session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id)):
+        lines.append(BillLine(kind=sl.kind, description=sl.description, quantity=sl.quantity,
+                              unit_price_minor=sl.unit_price_minor, discount_minor=sl.discount_minor,
+                              category_code=sl.category_code, item_id=sl.item_id, sale_line_id=sl.id,
+                              discount_percent=sl.discount_percent))
+    quote = pricing.price([line.pricing_input() for line in lines], adjustments)
+    return Bill(lines=tuple(lines), quote=quote)
+
+
+def _digest(sale_id: int, tenders: Sequence[pricing.Tender], expected_total_minor: int,
+            adjustments: Sequence[pricing.Adjustment]) -> str:
+    content = {
+        "sale": sale_id,
+        "total": expected_total_minor,
+        "tenders": sorted([t.method, t.amount_minor] for t in tenders if t.amount_minor),
+        "adjustments": [[a.kind, a.amount_minor, a.reference] for a in adjustments],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def find_by_key(session: Session, key: str) -> Sale | None:
+    return session.scalar(select(Sale).where(Sale.checkout_key == key))
+
+
+def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pricing.Tender],
+             expected_total_minor: int, actor: StaffUser, payment_methods: Sequence[str], number_prefix: str,
+             adjustments: Sequence[pricing.Adjustment] = (), now: datetime | None = None) -> Sale:
+    """Pay an open sale. Returns the paid sale; the same key and content again returns it unchanged.
+
+    ``expected_total_minor`` is the total the desk was shown: if the bill changed since (a technician
+    added a line, another desk removed an item) the checkout is refused rather than charging an
+    amount nobody saw. It is never used as the amount: the server prices the bill itself."""
+    now = now or utcnow()
+    if not key or len(key) > 64:
+        raise CheckoutError(_l("This form has expired; open the checkout again."))
+    digest = _digest(sale_id, tenders, expected_total_minor, adjustments)
+    sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if sale is None:
+        raise CheckoutError(_l("This sale does not exist."))
+    if sale.status == "paid":
+        if sale.checkout_key == key:
+            if sale.checkout_digest == digest:
+                return sale  # the same form again: the first result stands
+            raise CheckoutError(_l("This checkout form was already submitted with other payments; "
+                                   "open the receipt to see what was paid."), field="payments")
+        raise AlreadyPaid(sale)
+    if find_by_key(session, key) is not None:
+        raise CheckoutError(_l("This form was already used for another bill; open the checkout again."))
+    for tender in tenders:
+        if tender.method not in payment_methods:
+            raise CheckoutError(_l("Choose a payment method."), field="payments")
+
+    order = None
+    if sale.repair_order_id is not None:
+        order = lock_order(session, sale.repair_order_id)
+        if order.status != Status.READY:
+            raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
+                                   status=Status(order.status).label))
+    bill = current_bill(session, sale, adjustments)
+    if not bill.lines:
+        raise CheckoutError(_l("The bill is empty."))
+    if bill.quote.total_minor != expected_total_minor:
+        raise CheckoutError(_l("The bill changed while this page was open. Check the new total and take "
+                               "payment again."), field="total")
+    try:
+        settlement = pricing.settle(bill.quote.total_minor, tenders)
+    except pricing.PricingError as error:
+        raise CheckoutError(error.message, field="payments") from None
+
+    _record_lines(session, sale, bill, actor, now)
+    for paid, handed in zip(settlement.payments, settlement.tendered, strict=True):
+        session.add(Payment(sale_id=sale.id, method=paid.method, amount_minor=paid.amount_minor,
+                            tendered_minor=handed.amount_minor, taken_by_id=actor.id, taken_at=now))
+    sale.number = next_order_number(session, number_prefix, series="sale")
+    sale.status = "paid"
+    sale.subtotal_minor = bill.quote.subtotal_minor
+    sale.discount_minor = bill.quote.discount_minor
+    sale.total_minor = bill.quote.total_minor
+    sale.paid_minor = bill.quote.total_minor
+    sale.change_minor = settlement.change_minor
+    sale.checkout_key = key
+    sale.checkout_digest = digest
+    sale.paid_by_id = actor.id
+    sale.paid_at = now
+    if order is not None:
+        try:
+            change_status(session, order, Status.PICKED_UP, actor=actor, note=str(_l("Paid, receipt %(n)s",
+                          n=sale.number)), via_checkout=True, now=now)
+        except OrderError as error:
+            raise CheckoutError(error.message) from None
+    session.flush()
+    return sale
+
+
+def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, now: datetime) -> None:
+    """Write the priced lines (copying the repair's lines onto the sale) and take sold items from stock."""
+    cart = {line.id: line for line in session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id))}
+    item_ids = {line.item_id for line in bill.lines if line.item_id is not None}
+    items = {item.id: item for item in session.scalars(select(CatalogueItem).where(CatalogueItem.id.in_(item_ids)))}
+    for line, priced in zip(bill.lines, bill.quote.lines, strict=True):
+        if line.sale_line_id is not None:
+            row = cart[line.sale_line_id]
+        else:
+            row = SaleLine(sale_id=sale.id, kind=line.kind, repair_line_id=line.repair_line_id,
+                           category_code=line.category_code, description=line.description, quantity=line.quantity,
+                           unit_price_minor=line.unit_price_minor)
+            session.add(row)
+        row.discount_minor = priced.discount_minor
+        row.adjustment_minor = priced.adjustment_minor
+        row.total_minor = priced.total_minor
+        if line.item_id is not None:
+            try:
+                record_movement(session, items[line.item_id], "sold", -line.quantity, actor=actor, sale_id=sale.id,
+                                now=now)
+            except StockError as error:
+                raise CheckoutError(error.message, field="payments") from None
+    session.flush()
+
+
+def sale_receipt(session: Session, sale_id: int) -> Sale | None:
+    """A sale with everything its receipt shows, in a fixed number of queries."""
+    return session.scalar(
+        select(Sale).where(Sale.id == sale_id).options(
+            selectinload(Sale.lines), selectinload(Sale.payments).selectinload(Payment.taken_by),
+            selectinload(Sale.customer), selectinload(Sale.repair_order), selectinload(Sale.paid_by),
+        )
+    )
