@@ -36,6 +36,16 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "R-")
     DEFAULT_WARRANTY_DAYS = int(os.environ.get("DEFAULT_WARRANTY_DAYS", "90"))
+    SALE_NUMBER_PREFIX = os.environ.get("SALE_NUMBER_PREFIX", "S-")
+    REFUND_NUMBER_PREFIX = os.environ.get("REFUND_NUMBER_PREFIX", "RF-")
+    # Comma-separated codes; cash, card and bank_transfer have translated labels, others show as written.
+    PAYMENT_METHODS = [m.strip() for m in os.environ.get("PAYMENT_METHODS", "cash,card,bank_transfer").split(",")
+                       if m.strip()]
+    # Printed on sale receipts under the repair's warranty period.
+    WARRANTY_TERMS = os.environ.get(
+        "WARRANTY_TERMS",
+        "The warranty covers the work done and the parts fitted. It does not cover physical or liquid damage "
+        "or repairs by others. Bring this receipt with the device.")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -22,7 +22,7 @@ from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.orders import pricing
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
-from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.orders.models import RepairOrderLine
 from crm.orders.sales_models import Payment, Sale, SaleLine
 from crm.orders.service import OrderError, change_status, lock_order, next_order_number
 from crm.orders.status import Status

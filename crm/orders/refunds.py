@@ -1,0 +1,129 @@
+"""Refunds: full or partial, per line, each referencing the sale and the lines it pays back.
+
+A line's units can be refunded once: ``refunded_quantity`` on the sale line grows under the sale's
+row lock and a CHECK constraint keeps it within the line's quantity. The amount follows rule 4 of
+crm.orders.pricing. Items refunded into stock come back through a "returned" movement."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from crm.auth.models import StaffUser
+from crm.database import utcnow
+from crm.orders import pricing
+from crm.orders.catalogue_models import CatalogueItem
+from crm.orders.sales_models import Refund, RefundLine, Sale, SaleLine
+from crm.orders.service import next_order_number
+from crm.orders.stock import record_movement
+
+
+class RefundError(Exception):
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    sale_line_id: int
+    quantity: int
+    restock: bool = True
+
+
+def _digest(sale_id: int, requests: Sequence[RefundRequest], method: str, reason: str) -> str:
+    content = {"sale": sale_id, "method": method, "reason": reason.strip(),
+               "lines": sorted([r.sale_line_id, r.quantity, bool(r.restock)] for r in requests if r.quantity)}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *, method: str, reason: str,
+           key: str, actor: StaffUser, payment_methods: Sequence[str], number_prefix: str,
+           now: datetime | None = None) -> Refund:
+    """Pay back some units of some lines of a paid sale. The same key and content again returns the
+    first refund; the same key with other content is refused."""
+    now = now or utcnow()
+    if not key or len(key) > 64:
+        raise RefundError(_l("This form has expired; open the refund again."))
+    digest = _digest(sale_id, requests, method, reason)
+    sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if sale is None:
+        raise RefundError(_l("This sale does not exist."))
+    previous = session.scalar(select(Refund).where(Refund.refund_key == key))
+    if previous is not None:
+        if previous.sale_id == sale.id and previous.refund_digest == digest:
+            return previous
+        raise RefundError(_l("This refund form was already submitted with other content; "
+                             "check the sale's refunds."))
+    if sale.status != "paid":
+        raise RefundError(_l("Only a paid sale can be refunded."))
+    if method not in payment_methods:
+        raise RefundError(_l("Choose how the money is paid back."), field="method")
+    if not reason.strip():
+        raise RefundError(_l("Say why the money is paid back."), field="reason")
+    wanted = [r for r in requests if r.quantity]
+    if not wanted:
+        raise RefundError(_l("Choose at least one unit to refund."), field="lines")
+    if any(r.quantity < 0 for r in wanted) or len({r.sale_line_id for r in wanted}) != len(wanted):
+        raise RefundError(_l("Each line is refunded once per refund, with a positive quantity."), field="lines")
+
+    lines = {line.id: line for line in session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale.id).execution_options(populate_existing=True))}
+    refund_row = Refund(number=next_order_number(session, number_prefix, series="refund"), sale_id=sale.id,
+                        reason=reason.strip(), method=method, amount_minor=0, refund_key=key, refund_digest=digest,
+                        created_by_id=actor.id, created_at=now)
+    total = 0
+    for request in wanted:
+        line = lines.get(request.sale_line_id)
+        if line is None:
+            raise RefundError(_l("This line is not on this sale."), field="lines")
+        left = line.quantity - line.refunded_quantity
+        if request.quantity > left:
+            raise RefundError(_l("%(item)s: only %(n)d left to refund.", item=line.description, n=left),
+                              field="lines")
+        amount = pricing.refund_amount(line.total_minor, line.quantity, line.refunded_quantity,
+                                       line.refunded_minor, request.quantity)
+        line.refunded_quantity += request.quantity
+        line.refunded_minor += amount
+        restock = bool(request.restock and line.item_id is not None)
+        refund_row.lines.append(RefundLine(sale_line_id=line.id, quantity=request.quantity, amount_minor=amount,
+                                           restocked=restock))
+        total += amount
+    if total <= 0:
+        raise RefundError(_l("Nothing was paid for these units, so there is nothing to pay back."), field="lines")
+    refund_row.amount_minor = total
+    session.add(refund_row)
+    session.flush()
+    _restock(session, refund_row, lines, actor, now)
+    return refund_row
+
+
+def _restock(session: Session, refund_row: Refund, lines: dict[int, SaleLine], actor: StaffUser,
+             now: datetime) -> None:
+    item_ids = {lines[rl.sale_line_id].item_id for rl in refund_row.lines if rl.restocked}
+    if not item_ids:
+        return
+    items = {i.id: i for i in session.scalars(select(CatalogueItem).where(CatalogueItem.id.in_(item_ids)))}
+    for refund_line in refund_row.lines:
+        if refund_line.restocked:
+            item = items[lines[refund_line.sale_line_id].item_id]
+            if not item.stock_tracked:
+                refund_line.restocked = False  # a service or untracked item has no stock to return to
+                continue
+            record_movement(session, item, "returned", refund_line.quantity, actor=actor,
+                            reason=refund_row.number, sale_id=refund_row.sale_id, refund_id=refund_row.id, now=now)
+    session.flush()
+
+
+def refunds_of_sale(session: Session, sale_id: int) -> list[Refund]:
+    return list(session.scalars(
+        select(Refund).where(Refund.sale_id == sale_id).order_by(Refund.id)
+        .options(selectinload(Refund.lines), selectinload(Refund.created_by))
+    ))
