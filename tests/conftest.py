@@ -55,6 +55,11 @@ def _empty_all_tables(app) -> None:
             else:
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
+            # Put back the rows the migrations seed, as a fresh database has them.
+            conn.execute(text("INSERT INTO orders_item_category (code, name, created_at) VALUES "
+                              "('accessory', 'Accessories', CURRENT_TIMESTAMP), "
+                              "('spare_part', 'Spare parts', CURRENT_TIMESTAMP), "
+                              "('service', 'Services', CURRENT_TIMESTAMP)"))
 
 
 @pytest.fixture(autouse=True)
