@@ -114,6 +114,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from crm.customers.phones import display_phone
     from crm.money import format_money
+    from crm.orders.checkout import payment_method_label
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
 
@@ -136,6 +137,7 @@ def register_template_helpers(app: Flask) -> None:
         status_label=lambda value: Status(value).label,
         device_label=lambda value: DEVICE_TYPES.get(value, value),
         priority_label=lambda value: PRIORITIES.get(value, value),
+        payment_method_label=payment_method_label,
     )
 
     @app.context_processor

@@ -28,6 +28,9 @@ QUERY = {"orders.new": "customer_id={customer_id}"}
 POST_DATA = {
     "orders.change_status": {"status": "cancelled", "expected_from": "received", "note": "access test"},
     "orders.add_line": {"kind": "labour", "description": "Diagnostics", "quantity": "1", "price": "100"},
+    "sales.add_item": {"sku": "ACCESS-CASE", "quantity": "1"},
+    "sales.set_customer": {"walk_in": "1"},
+    "sales.pay": {"key": "access-test-key", "expected_total": "10000", "pay_0": "100"},
 }
 
 
@@ -58,8 +61,30 @@ def objects(app):
                                       unit_price_minor=150000, actor=None)
         staff = factories.staff(role=Role.TECHNICIAN)
         ids = {"customer_id": customers[2].id, "order_id": order.id, "line_id": line.id, "user_id": staff.id}
+        ids["sale_id"] = _open_sale_with_one_item(session, taken=set(ids.values()))
     assert len(set(ids.values())) == len(ids), ids
     return ids
+
+
+def _open_sale_with_one_item(session, taken: set[int]) -> int:
+    """An open bill holding one 100.00 case (see POST_DATA["sales.pay"]), with an id no other object has."""
+    from sqlalchemy import select
+
+    from crm.orders import checkout
+    from crm.orders.catalogue_models import CatalogueItem, ItemCategory
+    from crm.orders.stock import record_movement
+
+    category = session.scalar(select(ItemCategory).where(ItemCategory.code == "accessory"))
+    item = CatalogueItem(sku="ACCESS-CASE", name="Access test case", category_id=category.id, price_minor=10000,
+                         cost_minor=0, stock_tracked=True)
+    session.add(item)
+    session.flush()
+    record_movement(session, item, "received", 5, actor=None)
+    sale = checkout.open_sale(session, actor=None)
+    while sale.id in taken:
+        sale = checkout.open_sale(session, actor=None)
+    checkout.add_item(session, sale, item, 1)
+    return sale.id
 
 
 def login_as(app, client, role: str) -> None:

@@ -7,4 +7,4 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 catalogue_bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 sales_bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from crm.orders import catalogue_models, catalogue_views, models, sales_models, sales_views, views  # noqa: E402,F401
+from crm.orders import catalogue_models, catalogue_views, models, refund_views, sales_models, sales_views, views  # noqa: E402,F401,I001

@@ -1,3 +1,293 @@
-"""Sales pages: carts, checkout, receipts, refunds and the end-of-day report."""
+"""Sales pages: the list, the cart with its checkout, the paid sale and its receipt."""
 
-from crm.orders import sales_bp  # noqa: F401
+import secrets
+
+import segno
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from crm.auth.access import roles_required
+from crm.auth.models import Role
+from crm.customers.models import Customer
+from crm.customers.phones import InvalidPhone, normalize_phone
+from crm.customers.service import find_by_phone
+from crm.extensions import db
+from crm.orders import checkout, pricing, sales_bp, sales_queries
+from crm.orders.catalogue_models import CatalogueItem
+from crm.orders.forms import ConfirmForm
+from crm.orders.models import RepairOrder
+from crm.orders.refunds import refunds_of_sale
+from crm.orders.sales_forms import AddItemForm, CustomerPickForm, checkout_form_class
+from crm.orders.sales_models import Sale
+from crm.orders.service import tracking_url
+from crm.pagination import page_arg
+
+DESK = (Role.FRONT_DESK,)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _sale_or_404(sale_id: int) -> Sale:
+    sale = db.session.get(Sale, sale_id)
+    if sale is None:
+        abort(404)
+    return sale
+
+
+@sales_bp.route("")
+@roles_required(*DESK)
+def index():
+    page = page_arg()
+    number = request.args.get("q", "").strip()[:32]
+    sales, has_next = sales_queries.paid_sales(db.session, number=number, page=page,
+                                               per_page=current_app.config["PAGE_SIZE"])
+    carts = sales_queries.open_carts(db.session) if page == 1 and not number else []
+    return render_template("sales/index.html", sales=sales, carts=carts, page=page, has_next=has_next, q=number,
+                           confirm_form=ConfirmForm(formdata=None))
+
+
+@sales_bp.route("/new", methods=["POST"])
+@roles_required(*DESK)
+def new():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    sale = checkout.open_sale(db.session, actor=_actor())
+    db.session.commit()
+    return redirect(url_for("sales.cart", sale_id=sale.id))
+
+
+@sales_bp.route("/for-order/<int:order_id>", methods=["POST"])
+@roles_required(*DESK)
+def for_order(order_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if db.session.get(RepairOrder, order_id) is None:
+        abort(404)
+    try:
+        sale = checkout.sale_for_repair(db.session, order_id, actor=_actor())
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("orders.detail", order_id=order_id))
+    db.session.commit()
+    return redirect(url_for("sales.cart", sale_id=sale.id))
+
+
+def _checkout_form(formdata=None, key: str | None = None, total: int | None = None):
+    form_class = checkout_form_class(current_app.config["PAYMENT_METHODS"])
+    form = form_class(formdata=formdata)
+    if formdata is None:
+        form.key.data = key or secrets.token_urlsafe(24)
+        form.expected_total.data = str(total if total is not None else "")
+    return form
+
+
+def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, code=200):
+    bill = checkout.current_bill(db.session, sale)
+    customer = order = None
+    if sale.customer_id:
+        customer = db.session.get(Customer, sale.customer_id)
+    if sale.repair_order_id:
+        order = db.session.get(RepairOrder, sale.repair_order_id)
+    if pay_form is None:
+        pay_form = _checkout_form(total=bill.quote.total_minor)
+    else:
+        # A refused payment keeps what was typed; the total shown is the one the server holds now.
+        pay_form.expected_total.data = str(bill.quote.total_minor)
+    query = request.args.get("q", "").strip()[:60]
+    found = []
+    if query:
+        from crm.orders import catalogue  # written alongside; imported here until it lands
+
+        found, _has_next = catalogue.search_items(db.session, query, page=1, per_page=10, active_only=True)
+    return render_template(
+        "sales/cart.html", sale=sale, bill=bill, rows=list(zip(bill.lines, bill.quote.lines, strict=True)),
+        customer=customer, order=order, q=query, found=found,
+        pick_form=pick_form or CustomerPickForm(formdata=None), item_form=item_form or AddItemForm(formdata=None),
+        pay_form=pay_form, confirm_form=ConfirmForm(formdata=None),
+    ), code
+
+
+@sales_bp.route("/<int:sale_id>")
+@roles_required(*DESK)
+def cart(sale_id: int):
+    sale = _sale_or_404(sale_id)
+    if sale.status == "paid":
+        return redirect(url_for("sales.detail", sale_id=sale.id))
+    return _render_cart(sale)
+
+
+def _open_sale_for_change(sale_id: int) -> Sale:
+    sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update())
+    if sale is None:
+        abort(404)
+    return sale
+
+
+@sales_bp.route("/<int:sale_id>/customer", methods=["POST"])
+@roles_required(*DESK)
+def set_customer(sale_id: int):
+    sale = _open_sale_for_change(sale_id)
+    if request.form.get("walk_in"):
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        customer = None
+    else:
+        form = CustomerPickForm()
+        if not form.validate_on_submit():
+            return _render_cart(sale, pick_form=form, code=422)
+        try:
+            customer = find_by_phone(db.session, normalize_phone(form.phone.data, current_app.config["PHONE_REGION"]))
+        except InvalidPhone as exc:
+            form.phone.errors.append(str(exc.message))
+            return _render_cart(sale, pick_form=form, code=422)
+        if customer is None:
+            form.phone.errors.append(_("No customer has this phone number. Create the customer first."))
+            return _render_cart(sale, pick_form=form, code=422)
+    try:
+        checkout.set_customer(db.session, sale, customer)
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+    return redirect(url_for("sales.cart", sale_id=sale_id))
+
+
+@sales_bp.route("/<int:sale_id>/items", methods=["POST"])
+@roles_required(*DESK)
+def add_item(sale_id: int):
+    sale = _open_sale_for_change(sale_id)
+    form = AddItemForm()
+    if form.validate_on_submit():
+        sku = form.sku.data.strip().upper()
+        item = db.session.scalar(select(CatalogueItem).where(CatalogueItem.sku == sku))
+        try:
+            if item is None:
+                raise checkout.CheckoutError(_("No item has this SKU."), field="sku")
+            amount, percent = checkout.parse_discount(form.discount.data, current_app.config["CURRENCY"])
+            checkout.add_item(db.session, sale, item, form.quantity.data, discount_minor=amount,
+                              discount_percent=percent)
+        except checkout.CheckoutError as exc:
+            db.session.rollback()
+            field = {"item": "sku"}.get(exc.field, exc.field) or "sku"
+            getattr(form, field, form.sku).errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("%(item)s added.", item=item.name), "success")
+            return redirect(url_for("sales.cart", sale_id=sale_id))
+    return _render_cart(_sale_or_404(sale_id), item_form=form, code=422)
+
+
+@sales_bp.route("/<int:sale_id>/lines/<int:line_id>/delete", methods=["POST"])
+@roles_required(*DESK)
+def remove_line(sale_id: int, line_id: int):
+    sale = _open_sale_for_change(sale_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        checkout.remove_line(db.session, sale, line_id)
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Line removed."), "success")
+    return redirect(url_for("sales.cart", sale_id=sale_id))
+
+
+@sales_bp.route("/<int:sale_id>/discard", methods=["POST"])
+@roles_required(*DESK)
+def discard(sale_id: int):
+    sale = _open_sale_for_change(sale_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        checkout.discard(db.session, sale)
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("sales.detail", sale_id=sale_id))
+    db.session.commit()
+    flash(_("The bill was discarded."), "success")
+    return redirect(url_for("sales.index"))
+
+
+@sales_bp.route("/<int:sale_id>/pay", methods=["POST"])
+@roles_required(*DESK)
+def pay(sale_id: int):
+    if db.session.get(Sale, sale_id) is None:
+        abort(404)
+    form = _checkout_form(formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_cart(_sale_or_404(sale_id), pay_form=form, code=422)
+    try:
+        expected = int(form.expected_total.data or "")
+    except ValueError:
+        expected = -1  # tampered or missing: the bill check below refuses it
+    tenders = [pricing.Tender(method, amount) for method, amount in form.tenders()]
+    try:
+        sale = checkout.checkout(
+            db.session, sale_id, key=form.key.data or "", tenders=tenders, expected_total_minor=expected,
+            actor=_actor(), payment_methods=current_app.config["PAYMENT_METHODS"],
+            number_prefix=current_app.config["SALE_NUMBER_PREFIX"])
+        db.session.commit()
+    except checkout.AlreadyPaid as exc:
+        db.session.rollback()
+        flash(str(exc.message), "warning")
+        return redirect(url_for("sales.detail", sale_id=exc.sale.id))
+    except checkout.CheckoutError as exc:
+        db.session.rollback()
+        target = form.payment_fields()[0] if exc.field == "payments" and form.method_fields else None
+        (target.errors if target is not None else form.form_errors).append(str(exc.message))
+        return _render_cart(_sale_or_404(sale_id), pay_form=form, code=422)
+    except IntegrityError:
+        # A second desk committed the same bill a moment earlier (UNIQUE key or order): show its result.
+        db.session.rollback()
+        done = checkout.find_by_key(db.session, form.key.data or "")
+        if done is not None:
+            return redirect(url_for("sales.detail", sale_id=done.id))
+        flash(_("Another desk changed this bill at the same moment. Check it and try again."), "warning")
+        return redirect(url_for("sales.cart", sale_id=sale_id))
+    if sale.change_minor:
+        flash(_("Paid. Change due: %(change)s.", change=current_app.jinja_env.filters["money"](sale.change_minor)),
+              "success")
+    else:
+        flash(_("Paid."), "success")
+    return redirect(url_for("sales.detail", sale_id=sale.id))
+
+
+def _paid_sale(sale_id: int) -> Sale:
+    sale = checkout.sale_receipt(db.session, sale_id)
+    if sale is None:
+        abort(404)
+    return sale
+
+
+@sales_bp.route("/<int:sale_id>/paid")
+@roles_required(*DESK)
+def detail(sale_id: int):
+    sale = _paid_sale(sale_id)
+    if sale.status != "paid":
+        return redirect(url_for("sales.cart", sale_id=sale.id))
+    return render_template("sales/detail.html", sale=sale, refunds=refunds_of_sale(db.session, sale.id))
+
+
+@sales_bp.route("/<int:sale_id>/receipt")
+@roles_required(*DESK)
+def receipt(sale_id: int):
+    sale = _paid_sale(sale_id)
+    if sale.status != "paid":
+        return redirect(url_for("sales.cart", sale_id=sale.id))
+    size = "80mm" if request.args.get("size") == "80mm" else "a4"
+    url = qr = None
+    if sale.repair_order is not None:
+        url = tracking_url(current_app.config["PUBLIC_BASE_URL"] or request.url_root, sale.repair_order.tracking_token)
+        qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
+                           refunds=refunds_of_sale(db.session, sale.id))

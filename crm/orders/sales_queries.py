@@ -1,0 +1,26 @@
+"""Read-only queries of the sales pages, each a fixed number of statements."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from crm.orders.sales_models import Sale
+
+
+def paid_sales(session: Session, *, number: str = "", page: int = 1, per_page: int = 25) -> tuple[list[Sale], bool]:
+    """Paid sales, newest first (the status+id index), or the one whose number is typed exactly."""
+    query = select(Sale).where(Sale.status == "paid")
+    if number:
+        query = query.where(Sale.number == number.upper())
+    rows = list(session.scalars(
+        query.order_by(Sale.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        .options(selectinload(Sale.customer), selectinload(Sale.paid_by), selectinload(Sale.repair_order))
+    ))
+    return rows[:per_page], len(rows) > per_page
+
+
+def open_carts(session: Session, limit: int = 50) -> list[Sale]:
+    """Bills started and not yet paid, newest first."""
+    return list(session.scalars(
+        select(Sale).where(Sale.status == "open").order_by(Sale.id.desc()).limit(limit)
+        .options(selectinload(Sale.customer), selectinload(Sale.created_by), selectinload(Sale.repair_order))
+    ))
