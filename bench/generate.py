@@ -3,7 +3,8 @@
     python -m bench.generate --customers 100000 [--orders-per-customer 1.5] [--database-url URL] [--force]
 
 Runs the migrations, then bulk-inserts staff, customers, repair orders (every status, with lines and
-status history) with SQLAlchemy Core executemany in batches, and sets the order number counter."""
+status history), the catalogue and the sales history (bench.sales) with SQLAlchemy Core executemany in
+batches, and sets the number counters."""
 
 import argparse
 import random
@@ -18,6 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
 from bench import BENCH_MANAGER, BENCH_PASSWORD, BENCH_TECHNICIAN, DEFAULT_DATABASE_URL, bench_app
+from bench.sales import generate_sales
 from crm.auth.models import Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password
 from crm.customers.models import Customer
@@ -179,7 +181,8 @@ def insert_batches(conn, table, rows: list[dict]) -> None:
 
 
 def wipe(conn) -> None:
-    tables = db.metadata.sorted_tables
+    # The item categories are seeded by the migrations and stay.
+    tables = [t for t in db.metadata.sorted_tables if t.name != "orders_item_category"]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
     else:
@@ -257,6 +260,8 @@ def generate(args) -> None:
             conn.execute(OrderNumberCounter.__table__.delete())
             conn.execute(insert(OrderNumberCounter.__table__), [{"name": "repair", "value": order_count}])
             fix_sequences(conn)
+        generate_sales(engine, rng, customers=args.customers, start=start, now=now, desk_id=staff_ids["desk"],
+                       walk_ins=args.customers // 2, tick=tick)
         if engine.dialect.name == "postgresql":
             # What autovacuum would soon do after a bulk load: fresh statistics and visibility map.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -32,6 +32,7 @@ from bench import (
     bench_app,
     database_kind,
 )
+from bench.checkout import measure_checkout, summary
 from crm.auth import service as auth_service
 from crm.auth.models import Role
 from crm.auth.passwords import verify_password
@@ -45,7 +46,7 @@ LATIN_NAMES = ["shev", "olena", "kovalchuk", "iryna moroz", "tkach"]
 CYRILLIC_NAMES = ["шевч", "олена", "ковальчук", "ірина мороз", "ткач"]
 BROAD_FRAGMENTS = ["enko", "енко", "38067", "olena"]  # enough matches for a page 5
 NO_MATCH = ["zzqx", "0000000000", "щщщ"]
-TABLES_TO_EXPLAIN = ("customers_customer", "orders_repair_order")
+TABLES_TO_EXPLAIN = ("customers_customer", "orders_repair_order", "orders_sale", "orders_catalogue_item")
 
 
 @dataclass
@@ -84,6 +85,9 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("orders: technician queue", ["/orders/queue", "/orders/queue?page=2"], role=Role.TECHNICIAN,
                  explain=("/orders/queue",)),
         Scenario("orders: detail page", [f"/orders/{i}" for i in order_ids]),
+        Scenario("sales: list", ["/sales", "/sales?page=2", "/sales?page=40"], explain=("/sales?page=40",)),
+        Scenario("sales: find by receipt number", ["/sales?q=S-000120", "/sales?q=s-001000"]),
+        Scenario("catalogue: search", ["/catalogue?q=case", "/catalogue?q=acc-0004", "/catalogue?q=iphone"]),
     ]
 
 
@@ -236,6 +240,8 @@ def run(args) -> None:
     for scenario in plan:
         results.append(measure(clients[scenario.role], meter, scenario, args.requests))
         print(f"  {scenario.name}: p50 {results[-1]['p50_ms']} ms", flush=True)
+    results += measure_checkout(app, clients[Role.MANAGER], meter, args.requests, random.Random(args.seed),
+                                summary(nearest_rank))
     print_table(results)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"results-{kind}.json"

@@ -42,10 +42,17 @@ FORMS = [
     ("/staff/{staff}/password", {"password": "long-enough-1", "confirm": "long-enough-1"}),
     ("/account/password", {"current_password": "correct-horse-42", "password": "long-enough-1",
                            "confirm": "long-enough-1"}),
+    ("/sales/{sale}/items", {"sku": "GARBAGE-CASE", "quantity": "1", "discount": "10%"}),
+    ("/sales/{sale}/customer", {"phone": "+380671110000"}),
+    ("/sales/{sale}/pay", {"key": "garbage-key", "expected_total": "10000", "pay_0": "50", "pay_1": "50",
+                           "pay_2": ""}),
+    ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
+                              "restock_{paid_line}": "y"}),
 ]
 QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/orders?status={v}",
            "/orders?technician={v}", "/orders?from={v}&to={v}", "/orders?page={v}", "/orders/new?customer_id={v}",
-           "/customers/new?phone={v}", "/orders/{order}/receipt?size={v}"]
+           "/customers/new?phone={v}", "/orders/{order}/receipt?size={v}", "/sales?q={v}", "/sales?page={v}",
+           "/sales/{paid}/receipt?size={v}"]
 
 
 @pytest.fixture
@@ -54,8 +61,33 @@ def ids(app):
         customer = factories.customer()
         order = factories.order(customer)
         staff = factories.staff(role="technician")
+        sale_id, paid_id, paid_line = _sales()
         db.session.commit()
-        return {"customer": customer.id, "order": order.id, "staff": staff.id}
+        return {"customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
+                "paid_line": paid_line}
+
+
+def _sales() -> tuple[int, int, int]:
+    """An open bill with a 100.00 item in it, and a paid sale of two of them."""
+    from sqlalchemy import select
+
+    from crm.orders import checkout, pricing
+    from crm.orders.catalogue_models import CatalogueItem, ItemCategory
+    from crm.orders.stock import record_movement
+
+    category = db.session.scalar(select(ItemCategory).where(ItemCategory.code == "accessory"))
+    item = CatalogueItem(sku="GARBAGE-CASE", name="Case", category_id=category.id, price_minor=10000, cost_minor=0,
+                         stock_tracked=True)
+    db.session.add(item)
+    db.session.flush()
+    record_movement(db.session, item, "received", 50, actor=None)
+    open_bill, paid = checkout.open_sale(db.session, actor=None), checkout.open_sale(db.session, actor=None)
+    checkout.add_item(db.session, open_bill, item, 1)
+    line = checkout.add_item(db.session, paid, item, 2)
+    cashier = factories.staff(role="front_desk")
+    checkout.checkout(db.session, paid.id, key="garbage-paid", tenders=[pricing.Tender("card", 20000)],
+                      expected_total_minor=20000, actor=cashier, payment_methods=["card"], number_prefix="S-")
+    return open_bill.id, paid.id, line.id
 
 
 def db_reset_order(app, order_id):
@@ -76,6 +108,7 @@ def test_garbage_in_any_field_of_any_form_never_gives_a_server_error(app, auth, 
     failures = []
     for path, valid in FORMS:
         url = path.format(**ids)
+        valid = {name.format(**ids): value for name, value in valid.items()}
         for field in valid:
             for value in GARBAGE:
                 response = client.post(url, data={**valid, field: value, "csrf_token": token})
