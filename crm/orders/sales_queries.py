@@ -24,3 +24,11 @@ def open_carts(session: Session, limit: int = 50) -> list[Sale]:
         select(Sale).where(Sale.status == "open").order_by(Sale.id.desc()).limit(limit)
         .options(selectinload(Sale.customer), selectinload(Sale.created_by), selectinload(Sale.repair_order))
     ))
+
+
+def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Sale]:
+    """The customer's paid sales for the profile page, newest first."""
+    return list(session.scalars(
+        select(Sale).where(Sale.customer_id == customer_id, Sale.status == "paid").order_by(Sale.id.desc())
+        .limit(limit).options(selectinload(Sale.repair_order))
+    ))

@@ -13,6 +13,7 @@ from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
+from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.extensions import db
 from crm.orders import checkout, pricing, sales_bp, sales_queries
@@ -26,6 +27,12 @@ from crm.orders.service import tracking_url
 from crm.pagination import page_arg
 
 DESK = (Role.FRONT_DESK,)
+
+register_profile_section(ProfileSection(
+    template="sales/_customer_sales.html",
+    context=lambda session, customer: {"sales": sales_queries.sales_of_customer(session, customer.id)},
+    order=20,
+))
 
 
 def _actor():
@@ -56,7 +63,14 @@ def index():
 def new():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    sale = checkout.open_sale(db.session, actor=_actor())
+    customer = None
+    customer_id = request.form.get("customer_id", "")
+    if customer_id:
+        customer = db.session.get(Customer, int(customer_id)) if customer_id.isdigit() and len(customer_id) < 10 \
+            else None
+        if customer is None:
+            abort(404)
+    sale = checkout.open_sale(db.session, actor=_actor(), customer=customer)
     db.session.commit()
     return redirect(url_for("sales.cart", sale_id=sale.id))
 

@@ -262,3 +262,19 @@ def test_sales_list_and_receipt_statement_counts_do_not_grow(app, client, desk, 
         small, big = db.session.scalars(select(Sale.id).order_by(Sale.id)).all()[::13]
     assert statements(client, count_queries, f"/sales/{small}/paid") == statements(
         client, count_queries, f"/sales/{big}/paid")
+
+
+def test_a_sale_started_from_the_profile_belongs_to_the_customer_and_shows_there(app, client, desk, stock):
+    with app_session(app):
+        customer_id = factories.customer(name="Iryna Moroz").id
+    token = csrf_token(client, f"/customers/{customer_id}")
+    response = client.post("/sales/new", data={"csrf_token": token, "customer_id": str(customer_id)})
+    sale_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    add(client, sale_id, "CASE-1")
+    client.post(f"/sales/{sale_id}/pay", data={**pay_form(client, sale_id), "pay_1": "350"})
+    profile = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    with app.app_context():
+        sale = db.session.get(Sale, sale_id)
+        assert sale.customer_id == customer_id
+        assert sale.number in profile
+    assert client.post("/sales/new", data={"csrf_token": token, "customer_id": "99999"}).status_code == 404
