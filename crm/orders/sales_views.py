@@ -257,9 +257,13 @@ def pay(sale_id: int):
         return redirect(url_for("sales.detail", sale_id=exc.sale.id))
     except checkout.CheckoutError as exc:
         db.session.rollback()
+        sale = _sale_or_404(sale_id)
+        if sale.status == "paid":  # e.g. this form's key was used with other payments: show what was paid
+            flash(str(exc.message), "warning")
+            return redirect(url_for("sales.detail", sale_id=sale.id))
         target = form.payment_fields()[0] if exc.field == "payments" and form.method_fields else None
         (target.errors if target is not None else form.form_errors).append(str(exc.message))
-        return _render_cart(_sale_or_404(sale_id), pay_form=form, code=422)
+        return _render_cart(sale, pay_form=form, code=422)
     except IntegrityError:
         # A second desk committed the same bill a moment earlier (UNIQUE key or order): show its result.
         db.session.rollback()
