@@ -4,11 +4,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.orders.sales_models import Sale
+from crm.text import CONTROL_CHARACTERS
 
 
 def paid_sales(session: Session, *, number: str = "", page: int = 1, per_page: int = 25) -> tuple[list[Sale], bool]:
     """Paid sales, newest first (the status+id index), or the one whose number is typed exactly."""
     query = select(Sale).where(Sale.status == "paid")
+    number = CONTROL_CHARACTERS.sub("", number).strip()
     if number:
         query = query.where(Sale.number == number.upper())
     rows = list(session.scalars(

@@ -15,7 +15,7 @@ from crm.orders.status import Status
 from crm.orders.stock import record_movement
 from tests import factories
 from tests.e2e.conftest import assert_every_field_labelled
-from tests.e2e.test_front_desk import _pdf_pages, _pdf_page_size
+from tests.e2e.test_front_desk import _pdf_page_size, _pdf_pages
 
 
 def _stock_the_shop(app) -> None:
