@@ -1,4 +1,4 @@
-"""Demo data for a first look: staff for each role, customers, and orders in every status."""
+"""Demo data for a first look: staff for each role, customers, orders in every status, and the catalogue."""
 
 import random
 from datetime import date, timedelta
@@ -10,7 +10,9 @@ from crm.auth import service as auth_service
 from crm.auth.models import Role, StaffUser
 from crm.customers import service as customer_service
 from crm.database import utcnow
+from crm.orders import catalogue
 from crm.orders import service as order_service
+from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.device import imei_is_valid
 from crm.orders.status import CHECKOUT_ONLY, Status
 
@@ -39,6 +41,50 @@ PATHS = {
     Status.PICKED_UP: [Status.DIAGNOSING, Status.IN_REPAIR, Status.READY, Status.PICKED_UP],
     Status.CANCELLED: [Status.DIAGNOSING, Status.CANCELLED],
 }
+
+
+# (SKU, name, category code, price, cost, units received, reorder level); None received = not stock-tracked.
+CATALOGUE = [
+    ("CASE-IP13-SIL", "Silicone case iPhone 13", "accessory", 35000, 12000, 12, 3),
+    ("CASE-IP15-SIL", "Silicone case iPhone 15", "accessory", 39000, 14000, 10, 3),
+    ("CASE-A54-BOOK", "Book case Galaxy A54", "accessory", 42000, 15000, 6, 2),
+    ("CASE-RN12-TPU", "Clear TPU case Redmi Note 12", "accessory", 19000, 5000, 2, 3),
+    ("GLASS-IP13", "Tempered glass iPhone 13", "accessory", 25000, 4000, 30, 10),
+    ("GLASS-IP15", "Tempered glass iPhone 15", "accessory", 27000, 4500, 25, 10),
+    ("GLASS-A54", "Tempered glass Galaxy A54", "accessory", 22000, 3500, 4, 8),
+    ("GLASS-RN12", "Tempered glass Redmi Note 12", "accessory", 20000, 3000, 15, 5),
+    ("CHG-20W-USBC", "Charger 20 W USB-C", "accessory", 79900, 35000, 8, 3),
+    ("CHG-65W-GAN", "Charger 65 W GaN, 2 ports", "accessory", 149900, 80000, 3, 2),
+    ("CBL-USBC-1M", "Cable USB-C to USB-C, 1 m", "accessory", 29900, 9000, 20, 5),
+    ("CBL-LTN-1M", "Cable USB-C to Lightning, 1 m", "accessory", 34900, 11000, 1, 5),
+    ("CBL-MICRO-1M", "Cable USB-A to micro-USB, 1 m", "accessory", 14900, 3000, 10, 3),
+    ("PWR-10K", "Power bank 10000 mAh", "accessory", 99900, 50000, 5, 2),
+    ("HOLD-CAR-MAG", "Magnetic car holder", "accessory", 45000, 18000, 4, 1),
+    ("SCR-IP13-OLED", "Screen iPhone 13 (OLED)", "spare_part", 450000, 280000, 4, 2),
+    ("SCR-IP11-LCD", "Screen iPhone 11 (LCD)", "spare_part", 250000, 140000, 1, 2),
+    ("SCR-A54-AMO", "Screen Galaxy A54 (AMOLED)", "spare_part", 380000, 230000, 3, 1),
+    ("SCR-RN12-ORIG", "Screen Redmi Note 12", "spare_part", 210000, 120000, 5, 2),
+    ("BAT-IP13", "Battery iPhone 13", "spare_part", 180000, 80000, 6, 2),
+    ("BAT-IP11", "Battery iPhone 11", "spare_part", 150000, 65000, 0, 2),
+    ("BAT-A54", "Battery Galaxy A54", "spare_part", 140000, 60000, 4, 1),
+    ("PORT-USBC-FLEX", "Charging port flex USB-C", "spare_part", 60000, 20000, 10, 3),
+    ("SVC-GLASS-FIT", "Screen protector installation", "service", 15000, 0, None, 0),
+    ("SVC-CLEAN", "Cleaning after liquid damage", "service", 40000, 0, None, 0),
+]
+
+
+def load_catalogue(session: Session, *, actor: StaffUser | None) -> list[CatalogueItem]:
+    """The demo catalogue with its stock received; a few items are at or below their reorder level."""
+    category_ids = dict(session.execute(select(ItemCategory.code, ItemCategory.id)).tuples().all())
+    items = []
+    for sku, name, code, price, cost, received, reorder in CATALOGUE:
+        item = catalogue.create_item(session, catalogue.ItemData(
+            sku=sku, name=name, category_id=category_ids[code], price_minor=price, cost_minor=cost,
+            stock_tracked=received is not None, reorder_level=reorder))
+        if received:
+            catalogue.receive_stock(session, item, received, actor=actor, note="Opening stock")
+        items.append(item)
+    return items
 
 
 def with_check_digit(first14: str) -> str:
@@ -70,6 +116,8 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
         )
         people.append(customer_service.create_customer(session, data, region=region,
                                                        now=now - timedelta(days=400 - i)))
+    items = load_catalogue(session, actor=manager)
+    spare_parts = [item for item in items if item.sku.startswith(("SCR-", "BAT-", "PORT-"))]
     statuses = list(Status)
     for i, customer in enumerate(people[: max(len(statuses) * 4, customers // 2)]):
         target = statuses[i % len(statuses)]
@@ -88,8 +136,14 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
         if target in (Status.IN_REPAIR, Status.READY, Status.PICKED_UP):
             order_service.add_line(session, order, kind="labour", description="Replacement work", quantity=1,
                                    unit_price_minor=60000, actor=technician)
-            order_service.add_line(session, order, kind="part", description=f"{model} part", quantity=1,
-                                   unit_price_minor=90000, actor=technician)
+            # A part for this model from the catalogue (and from stock) while there is plenty of it.
+            fitting = [p for p in spare_parts if model in p.name and p.on_hand > p.reorder_level]
+            if fitting:
+                order_service.add_line(session, order, kind="part", quantity=1, actor=technician,
+                                       item=rng.choice(fitting))
+            else:
+                order_service.add_line(session, order, kind="part", description=f"{model} part", quantity=1,
+                                       unit_price_minor=90000, actor=technician)
         for step, status in enumerate(PATHS[target], start=1):
             order_service.change_status(session, order, status, actor=manager, now=created + timedelta(hours=step),
                                         via_checkout=status in CHECKOUT_ONLY)

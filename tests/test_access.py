@@ -31,6 +31,8 @@ POST_DATA = {
     "sales.add_item": {"sku": "ACCESS-CASE", "quantity": "1"},
     "sales.set_customer": {"walk_in": "1"},
     "sales.pay": {"key": "access-test-key", "expected_total": "10000", "pay_0": "100"},
+    "catalogue.receive": {"quantity": "2", "note": "access test"},
+    "catalogue.adjust": {"quantity": "-1", "reason": "access test"},
 }
 
 
@@ -62,6 +64,7 @@ def objects(app):
         staff = factories.staff(role=Role.TECHNICIAN)
         ids = {"customer_id": customers[2].id, "order_id": order.id, "line_id": line.id, "user_id": staff.id}
         ids["sale_id"] = _open_sale_with_one_item(session, taken=set(ids.values()))
+        ids["item_id"], ids["category_id"] = _stocked_item_and_category(session, taken=set(ids.values()))
     assert len(set(ids.values())) == len(ids), ids
     return ids
 
@@ -85,6 +88,23 @@ def _open_sale_with_one_item(session, taken: set[int]) -> int:
         sale = checkout.open_sale(session, actor=None)
     checkout.add_item(session, sale, item, 1)
     return sale.id
+
+
+def _stocked_item_and_category(session, taken: set[int]) -> tuple[int, int]:
+    """A stock-tracked item with 5 units (see POST_DATA["catalogue.adjust"]) and a category of its own, with ids
+    no other object has."""
+    from crm.orders import catalogue
+
+    category = catalogue.create_category(session, "Access category")
+    while category.id in taken:
+        category = catalogue.create_category(session, f"Access category {category.id}")
+    data = catalogue.ItemData(sku="ACCESS-ITEM", name="Access test item", category_id=category.id, price_minor=500)
+    item = catalogue.create_item(session, data)
+    while item.id in taken | {category.id}:
+        data.sku = f"ACCESS-ITEM-{item.id}"
+        item = catalogue.create_item(session, data)
+    catalogue.receive_stock(session, item, 5, actor=None)
+    return item.id, category.id
 
 
 def login_as(app, client, role: str) -> None:
@@ -164,6 +184,11 @@ KEY_DECISIONS = [
     ("manager", "/staff/new", 200),
     ("manager", "/orders/queue", 200),
     ("manager", "/customers/new", 200),
+    ("technician", "/catalogue", 200),
+    ("technician", "/catalogue/new", 403),
+    ("front_desk", "/catalogue/low-stock", 403),
+    ("front_desk", "/catalogue/categories", 403),
+    ("manager", "/catalogue/low-stock", 200),
     ("anonymous", "/login", 200),
     ("anonymous", "/healthz", 200),
 ]

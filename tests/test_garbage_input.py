@@ -4,8 +4,10 @@ import re
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
 from crm.extensions import db
+from crm.orders.catalogue_models import CatalogueItem
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -36,12 +38,22 @@ FORMS = [
     ("/orders/new?customer_id={customer}", ORDER),
     ("/orders/{order}/edit", ORDER),
     ("/orders/{order}/lines", {"kind": "labour", "description": "Work", "quantity": "1", "price": "10"}),
+    ("/orders/{order}/lines", {"kind": "part", "sku": "GARBAGE-CASE", "description": "", "quantity": "1",
+                               "price": ""}),
     ("/orders/{order}/status", {"status": "diagnosing", "note": "n", "expected_from": "received"}),
     ("/staff/new", {"username": "new-user", "full_name": "N", "role": "technician", "password": "long-enough-1"}),
     ("/staff/{staff}/edit", {"full_name": "N", "role": "technician", "active": "y"}),
     ("/staff/{staff}/password", {"password": "long-enough-1", "confirm": "long-enough-1"}),
     ("/account/password", {"current_password": "correct-horse-42", "password": "long-enough-1",
                            "confirm": "long-enough-1"}),
+    ("/catalogue/new", {"sku": "GARBAGE-NEW", "name": "N", "category_id": "{category}", "price": "10", "cost": "5",
+                        "stock_tracked": "y", "reorder_level": "2", "active": "y"}),
+    ("/catalogue/{item}/edit", {"sku": "GARBAGE-CASE", "name": "Case", "category_id": "{category}", "price": "100",
+                                "cost": "", "stock_tracked": "y", "reorder_level": "0", "active": "y"}),
+    ("/catalogue/{item}/receive", {"quantity": "1", "note": "n"}),
+    ("/catalogue/{item}/adjust", {"quantity": "-1", "reason": "r"}),
+    ("/catalogue/categories", {"name": "Cables"}),
+    ("/catalogue/categories/{category}/edit", {"name": "Accessories"}),
     ("/sales/{sale}/items", {"sku": "GARBAGE-CASE", "quantity": "1", "discount": "10%"}),
     ("/sales/{sale}/customer", {"phone": "+380671110000"}),
     ("/sales/{sale}/pay", {"key": "garbage-key", "expected_total": "10000", "pay_0": "50", "pay_1": "50",
@@ -52,7 +64,9 @@ FORMS = [
 QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/orders?status={v}",
            "/orders?technician={v}", "/orders?from={v}&to={v}", "/orders?page={v}", "/orders/new?customer_id={v}",
            "/customers/new?phone={v}", "/orders/{order}/receipt?size={v}", "/sales?q={v}", "/sales?page={v}",
-           "/sales/{paid}/receipt?size={v}"]
+           "/sales/{paid}/receipt?size={v}", "/sales/end-of-day?day={v}", "/catalogue?q={v}",
+           "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
+           "/catalogue/low-stock?page={v}"]
 
 
 @pytest.fixture
@@ -62,9 +76,10 @@ def ids(app):
         order = factories.order(customer)
         staff = factories.staff(role="technician")
         sale_id, paid_id, paid_line = _sales()
+        item = db.session.scalar(select(CatalogueItem).where(CatalogueItem.sku == "GARBAGE-CASE"))
         db.session.commit()
         return {"customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
-                "paid_line": paid_line}
+                "paid_line": paid_line, "item": item.id, "category": item.category_id}
 
 
 def _sales() -> tuple[int, int, int]:

@@ -8,3 +8,4 @@ catalogue_bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 sales_bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 from crm.orders import catalogue_models, catalogue_views, models, refund_views, sales_models, sales_views, views  # noqa: E402,F401,I001
+from crm.orders import report_views  # noqa: E402,F401,I001

@@ -40,10 +40,24 @@ class StatusForm(CrmForm):
 
 class LineForm(CrmForm):
     kind = SelectField(_l("Kind"), choices=choices([("labour", _l("Work")), ("part", _l("Part"))]))
-    description = StringField(_l("Description"), validators=[DataRequired(), Length(max=200)])
+    sku = StringField(_l("Catalogue SKU"), validators=[Optional(), Length(max=40)],
+                      render_kw={"autocomplete": "off"})
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=1, max=1000)], default=1)
-    price = MoneyField(_l("Unit price"), validators=[InputRequired()])
+    price = MoneyField(_l("Unit price"), validators=[Optional()])
     submit = SubmitField(_l("Add line"))
+
+    def validate(self, extra_validators=None):
+        """Description and price are required unless they come from a catalogue item (a SKU)."""
+        valid = super().validate(extra_validators)
+        if not (self.sku.data or "").strip():
+            if not (self.description.data or "").strip() and not self.description.errors:
+                self.description.errors = [*self.description.errors, _l("This field is required.")]
+                valid = False
+            if self.price.data is None and not self.price.errors:
+                self.price.errors = [*self.price.errors, _l("This field is required.")]
+                valid = False
+        return valid
 
 
 class ConfirmForm(CrmForm):

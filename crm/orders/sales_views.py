@@ -16,7 +16,7 @@ from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.extensions import db
-from crm.orders import checkout, pricing, sales_bp, sales_queries
+from crm.orders import catalogue, checkout, pricing, sales_bp, sales_queries
 from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
@@ -116,8 +116,6 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, c
     query = request.args.get("q", "").strip()[:60]
     found = []
     if query:
-        from crm.orders import catalogue  # written alongside; imported here until it lands
-
         found, _has_next = catalogue.search_items(db.session, query, page=1, per_page=10, active_only=True)
     return render_template(
         "sales/cart.html", sale=sale, bill=bill, rows=list(zip(bill.lines, bill.quote.lines, strict=True)),

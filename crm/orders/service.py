@@ -5,16 +5,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.models import Role, StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
+from crm.orders.catalogue_models import CatalogueItem, StockMovement
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
 from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
+from crm.orders.stock import StockError, record_movement
 
 
 class OrderError(Exception):
@@ -175,31 +177,65 @@ def change_status(session: Session, order: RepairOrder, to_status: str, *, actor
     return change
 
 
-def add_line(session: Session, order: RepairOrder, *, kind: str, description: str, quantity: int,
-             unit_price_minor: int, actor: StaffUser | None) -> RepairOrderLine:
-    """Log work done or a part used on an open order."""
+def add_line(session: Session, order: RepairOrder, *, kind: str, description: str = "", quantity: int,
+             unit_price_minor: int | None = None, actor: StaffUser | None,
+             item: CatalogueItem | None = None) -> RepairOrderLine:
+    """Log work done or a part used on an open order.
+
+    A part from the catalogue (``item``) takes its name and price unless others are given, and is
+    taken from stock in the same transaction: more than is on hand is refused, unless the item is
+    not stock-tracked."""
     if order.status in CLOSED_STATUSES:
         raise OrderError(_l("Lines cannot be added to a closed order."))
     if kind not in ("labour", "part"):
         raise OrderError(_l("Choose work or part."), field="kind")
+    if item is not None and kind != "part":
+        raise OrderError(_l("An item from the catalogue is a part: choose Part."), field="kind")
     if quantity < 1:
         raise OrderError(_l("Quantity must be at least 1."), field="quantity")
+    if item is not None:
+        if not item.active:
+            raise OrderError(_l("%(item)s is no longer in the catalogue.", item=item.name), field="sku")
+        description = (description or "").strip() or item.name
+        unit_price_minor = item.price_minor if unit_price_minor is None else unit_price_minor
+    if not (description or "").strip():
+        raise OrderError(_l("Describe the work or the part."), field="description")
+    if unit_price_minor is None:
+        raise OrderError(_l("Enter the unit price."), field="price")
     if unit_price_minor < 0:
         raise OrderError(_l("The price cannot be negative."), field="price")
+    if item is not None:
+        try:
+            record_movement(session, item, "used", -quantity, actor=actor, repair_order_id=order.id)
+        except StockError as exc:
+            raise OrderError(exc.message, field="quantity") from None
     line = RepairOrderLine(order_id=order.id, kind=kind, description=description.strip(), quantity=quantity,
-                           unit_price_minor=unit_price_minor, created_by_id=actor.id if actor else None)
+                           unit_price_minor=unit_price_minor, item_id=item.id if item is not None else None,
+                           created_by_id=actor.id if actor else None)
     session.add(line)
     session.flush()
     return line
 
 
-def remove_line(session: Session, order: RepairOrder, line_id: int) -> None:
+def remove_line(session: Session, order: RepairOrder, line_id: int, *, actor: StaffUser | None = None) -> None:
+    """Take a line off an open order; a part from the catalogue goes back to stock (as much of it
+    as this order took from stock: nothing if the item was not stock-tracked then)."""
     if order.status in CLOSED_STATUSES:
         raise OrderError(_l("Lines cannot be removed from a closed order."))
     line = session.scalar(select(RepairOrderLine).where(RepairOrderLine.id == line_id,
                                                         RepairOrderLine.order_id == order.id))
     if line is None:
         raise OrderError(_l("This line does not exist on this order."))
+    if line.item_id is not None:
+        taken = -session.scalar(
+            select(func.coalesce(func.sum(StockMovement.quantity), 0))
+            .where(StockMovement.item_id == line.item_id, StockMovement.repair_order_id == order.id,
+                   StockMovement.kind.in_(("used", "returned"))))
+        back = min(line.quantity, taken)
+        if back > 0:
+            item = session.get(CatalogueItem, line.item_id)
+            record_movement(session, item, "returned", back, actor=actor, repair_order_id=order.id,
+                            reason=str(_l("Removed from order %(number)s", number=order.number)))
     session.delete(line)
     session.flush()
 

@@ -15,6 +15,7 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import choices
 from crm.orders import bp, queries, service
+from crm.orders.catalogue import find_by_sku
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.pagination import MAX_ID, page_arg
@@ -198,10 +199,15 @@ def add_line(order_id: int):
         abort(404)
     form = LineForm()
     if form.validate_on_submit():
+        item = None
         try:
-            service.add_line(db.session, order, kind=form.kind.data, description=form.description.data,
+            if form.sku.data and form.sku.data.strip():
+                item = find_by_sku(db.session, form.sku.data, active_only=True)
+                if item is None:
+                    raise service.OrderError(_("No active catalogue item has this SKU."), field="sku")
+            service.add_line(db.session, order, kind=form.kind.data, description=form.description.data or "",
                              quantity=form.quantity.data, unit_price_minor=form.price.data,
-                             actor=current_user._get_current_object())
+                             actor=current_user._get_current_object(), item=item)
         except service.OrderError as exc:
             db.session.rollback()
             getattr(form, exc.field or "description", form.description).errors.append(str(exc.message))
@@ -222,7 +228,7 @@ def remove_line(order_id: int, line_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.remove_line(db.session, order, line_id)
+        service.remove_line(db.session, order, line_id, actor=current_user._get_current_object())
     except service.OrderError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")

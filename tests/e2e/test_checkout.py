@@ -7,12 +7,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.orders import catalogue
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
+from crm.orders.catalogue_models import ItemCategory
 from crm.orders.models import RepairOrder
 from crm.orders.sales_models import Payment
 from crm.orders.status import Status
-from crm.orders.stock import record_movement
 from tests import factories
 from tests.e2e.conftest import assert_every_field_labelled
 from tests.e2e.test_front_desk import _pdf_page_size, _pdf_pages
@@ -24,11 +24,9 @@ def _stock_the_shop(app) -> None:
         for sku, name, price in [("CASE-11", "Silicone case iPhone 11", 35000),
                                  ("GLASS-11", "Screen protector iPhone 11", 25000),
                                  ("CHG-20W", "Charger 20 W USB-C", 79900)]:
-            item = CatalogueItem(sku=sku, name=name, category_id=category_id, price_minor=price, cost_minor=0,
-                                 stock_tracked=True)
-            db.session.add(item)
-            db.session.flush()
-            record_movement(db.session, item, "received", 5, actor=None)
+            item = catalogue.create_item(db.session, catalogue.ItemData(sku=sku, name=name, category_id=category_id,
+                                                                        price_minor=price))
+            catalogue.receive_stock(db.session, item, 5, actor=None)
         db.session.commit()
         db.session.remove()
 

@@ -64,9 +64,10 @@ def test_manager_creates_and_deactivates_a_technician(page: Page, new_context, s
 
 
 @pytest.mark.parametrize("role, expected", [
-    ("technician", ["My queue", "Orders", "Customers"]),
-    ("front_desk", ["Orders", "Customers", "New customer"]),
-    ("manager", ["My queue", "Orders", "Customers", "New customer", "Staff"]),
+    ("technician", ["My queue", "Orders", "Customers", "Catalogue"]),
+    ("front_desk", ["Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day"]),
+    ("manager", ["My queue", "Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day",
+                 "Low stock", "Staff"]),
 ])
 def test_every_navigation_link_opens_for_its_role(page: Page, staff_user, login, role, expected):
     staff_user(role, f"nav-{role}")
