@@ -35,7 +35,8 @@ def demo(customers: int, seed: int) -> None:
     from crm.demo import DEMO_LOGINS, load_demo
 
     if load_demo(db.session, customers=customers, seed=seed, region=current_app.config["PHONE_REGION"],
-                 number_prefix=current_app.config["ORDER_NUMBER_PREFIX"]):
+                 number_prefix=current_app.config["ORDER_NUMBER_PREFIX"],
+                 sale_prefix=current_app.config["SALE_NUMBER_PREFIX"]):
         db.session.commit()
         click.echo("Demo data loaded.")
     else:

@@ -1,7 +1,8 @@
 """Demo data for a first look: staff for each role, customers, orders in every status, and the catalogue."""
 
 import random
-from datetime import date, timedelta
+import secrets
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from crm.auth import service as auth_service
 from crm.auth.models import Role, StaffUser
 from crm.customers import service as customer_service
 from crm.database import utcnow
-from crm.orders import catalogue
+from crm.orders import catalogue, checkout, pricing
 from crm.orders import service as order_service
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.device import imei_is_valid
@@ -94,7 +95,8 @@ def with_check_digit(first14: str) -> str:
     raise AssertionError("unreachable")
 
 
-def load_demo(session: Session, *, customers: int, seed: int, region: str, number_prefix: str) -> bool:
+def load_demo(session: Session, *, customers: int, seed: int, region: str, number_prefix: str,
+              sale_prefix: str = "S-") -> bool:
     """Load the demo set unless any staff account exists; True if it was loaded."""
     if session.scalar(select(func.count()).select_from(StaffUser)):
         return False
@@ -145,6 +147,50 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
                 order_service.add_line(session, order, kind="part", description=f"{model} part", quantity=1,
                                        unit_price_minor=90000, actor=technician)
         for step, status in enumerate(PATHS[target], start=1):
-            order_service.change_status(session, order, status, actor=manager, now=created + timedelta(hours=step),
-                                        via_checkout=status in CHECKOUT_ONLY)
+            when = created + timedelta(hours=step)
+            if status in CHECKOUT_ONLY:
+                _pay_at_pickup(session, order, items, desk=staff[Role.FRONT_DESK.value], rng=rng, now=when,
+                               sale_prefix=sale_prefix)
+            else:
+                order_service.change_status(session, order, status, actor=manager, now=when)
+    _walk_in_sales(session, items, people, desk=staff[Role.FRONT_DESK.value], rng=rng, now=now,
+                   sale_prefix=sale_prefix)
     return True
+
+
+def _pay(session: Session, sale, desk: StaffUser, rng: random.Random, now: datetime, sale_prefix: str) -> None:
+    """Pay a bill the way the desk does: cash with change, card, or both."""
+    total = checkout.current_bill(session, sale).quote.total_minor
+    style = rng.choice(["cash", "card", "split"])
+    if style == "cash":
+        tenders = [pricing.Tender("cash", -(-total // 10000) * 10000)]  # rounded up to 100: change due
+    elif style == "card":
+        tenders = [pricing.Tender("card", total)]
+    else:
+        tenders = [pricing.Tender("cash", total // 2), pricing.Tender("card", total - total // 2)]
+    checkout.checkout(session, sale.id, key=secrets.token_urlsafe(24), tenders=tenders, expected_total_minor=total,
+                      actor=desk, payment_methods=["cash", "card"], number_prefix=sale_prefix, now=now)
+
+
+def _pay_at_pickup(session: Session, order, items, *, desk: StaffUser, rng: random.Random, now: datetime,
+                   sale_prefix: str) -> None:
+    sale = checkout.sale_for_repair(session, order.id, actor=desk, now=now)
+    accessories = [item for item in items if item.sku.startswith(("CASE-", "GLASS-", "CHG-")) and item.on_hand > 1]
+    if accessories and rng.random() < 0.5:
+        checkout.add_item(session, sale, rng.choice(accessories), 1)
+    _pay(session, sale, desk, rng, now, sale_prefix)
+
+
+def _walk_in_sales(session: Session, items, people, *, desk: StaffUser, rng: random.Random, now: datetime,
+                   sale_prefix: str) -> None:
+    """A few accessory sales over the last days, some to known customers, some to walk-ins."""
+    accessories = [item for item in items if item.stock_tracked and item.on_hand > item.reorder_level + 2]
+    for n in range(12):
+        accessories = [item for item in accessories if item.on_hand > item.reorder_level + 1]
+        if len(accessories) < 2:
+            return
+        sale = checkout.open_sale(session, actor=desk, customer=rng.choice(people) if n % 2 else None,
+                                  now=now - timedelta(days=n % 4, hours=n))
+        for item in rng.sample(accessories, min(2, len(accessories))):
+            checkout.add_item(session, sale, item, 1, discount_percent=1000 if n % 3 == 0 else None)
+        _pay(session, sale, desk, rng, now - timedelta(days=n % 4, hours=n), sale_prefix)
