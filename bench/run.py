@@ -15,7 +15,7 @@ import re
 import statistics
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from sqlite3 import sqlite_version
 from time import perf_counter
 from urllib.parse import quote
@@ -46,7 +46,8 @@ LATIN_NAMES = ["shev", "olena", "kovalchuk", "iryna moroz", "tkach"]
 CYRILLIC_NAMES = ["шевч", "олена", "ковальчук", "ірина мороз", "ткач"]
 BROAD_FRAGMENTS = ["enko", "енко", "38067", "olena"]  # enough matches for a page 5
 NO_MATCH = ["zzqx", "0000000000", "щщщ"]
-TABLES_TO_EXPLAIN = ("customers_customer", "orders_repair_order", "orders_sale", "orders_catalogue_item")
+TABLES_TO_EXPLAIN = ("customers_customer", "orders_repair_order", "orders_sale", "orders_catalogue_item",
+                     "orders_payment", "orders_refund")
 
 
 @dataclass
@@ -57,7 +58,8 @@ class Scenario:
     explain: tuple[str, ...] = ()  # the URLs whose queries --explain shows
 
 
-def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list[int]) -> list[Scenario]:
+def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list[int],
+              recent_days: list[str]) -> list[Scenario]:
     def q(path: str, values, extra: str = "") -> list[str]:
         return [f"{path}?q={quote(value)}{extra}" for value in values]
 
@@ -88,6 +90,8 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("sales: list", ["/sales", "/sales?page=2", "/sales?page=40"], explain=("/sales?page=40",)),
         Scenario("sales: find by receipt number", ["/sales?q=S-000120", "/sales?q=s-001000"]),
         Scenario("catalogue: search", ["/catalogue?q=case", "/catalogue?q=acc-0004", "/catalogue?q=iphone"]),
+        Scenario("sales: end-of-day report", [f"/sales/end-of-day?day={d}" for d in recent_days],
+                 explain=(f"/sales/end-of-day?day={recent_days[0]}",)),
     ]
 
 
@@ -229,7 +233,8 @@ def run(args) -> None:
     clients = {Role.MANAGER: logged_in_client(app, BENCH_MANAGER),
                Role.TECHNICIAN: logged_in_client(app, BENCH_TECHNICIAN),
                "anonymous": logged_in_client(app, None)}
-    plan = scenarios(order_ids, order_numbers, customer_ids)
+    recent_days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in range(1, 8)]
+    plan = scenarios(order_ids, order_numbers, customer_ids, recent_days)
     print(f"{server}; rows: {counts}; {args.requests} requests per scenario")
     if args.explain:
         for scenario in plan:
