@@ -9,17 +9,13 @@ from sqlalchemy.orm import Session
 from crm.auth.models import Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
+from crm.errors import RuleError
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class AuthError(Exception):
+class AuthError(RuleError):
     """A rule about staff accounts was broken; the message is safe to show."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def check_password_strength(password: str) -> None:

@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.text import CONTROL_CHARACTERS
 
 
-class CustomerError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CustomerError(RuleError):
+    pass
 
 
 class DuplicatePhone(CustomerError):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.money import MAX_AMOUNT_MINOR
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrder
@@ -29,11 +30,8 @@ MAX_REORDER_LEVEL = 100_000
 RESERVED_CODES = frozenset({"repair_labour", "repair_part"})
 
 
-class CatalogueError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CatalogueError(RuleError):
+    pass
 
 
 class DuplicateSku(CatalogueError):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.orders import pricing
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.models import RepairOrderLine
@@ -37,11 +38,8 @@ def payment_method_label(code: str) -> str:
     return str(PAYMENT_METHOD_LABELS.get(code, code.replace("_", " ").capitalize()))
 
 
-class CheckoutError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CheckoutError(RuleError):
+    pass
 
 
 class AlreadyPaid(CheckoutError):

@@ -21,15 +21,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 
+from crm.errors import RuleError
+
 BASIS_POINTS = 10_000  # 100%
 CASH = "cash"
 
 
-class PricingError(ValueError):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class PricingError(RuleError):
+    pass
 
 
 def percent_of(amount_minor: int, basis_points: int) -> int:

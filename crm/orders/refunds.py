@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.orders import pricing
 from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.sales_models import Refund, RefundLine, Sale, SaleLine
@@ -23,11 +24,8 @@ from crm.orders.service import next_order_number
 from crm.orders.stock import record_movement
 
 
-class RefundError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class RefundError(RuleError):
+    pass
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm.auth.models import Role, StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.orders.catalogue_models import CatalogueItem, StockMovement
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
 from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
@@ -19,11 +20,8 @@ from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, T
 from crm.orders.stock import StockError, record_movement
 
 
-class OrderError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class OrderError(RuleError):
+    pass
 
 
 @dataclass

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.orders.catalogue_models import CatalogueItem, StockMovement
 
 # The sign each kind of movement may carry: +1 adds to stock, -1 takes from it, 0 either way.
@@ -23,11 +24,8 @@ MOVEMENT_LABELS = {
 }
 
 
-class StockError(Exception):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class StockError(RuleError):
+    pass
 
 
 def record_movement(session: Session, item: CatalogueItem, kind: str, quantity: int, *,
