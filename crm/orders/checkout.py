@@ -259,7 +259,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
             raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
                                    status=Status(order.status).label))
     bill = current_bill(session, sale, adjustments)
-    if not bill.lines:
+    if not bill.lines and order is None:  # a repair with nothing billed (quote declined) is still handed back
         raise CheckoutError(_l("The bill is empty."))
     if bill.quote.total_minor != expected_total_minor:
         raise CheckoutError(_l("The bill changed while this page was open. Check the new total and take "
@@ -310,12 +310,14 @@ def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, no
         row.discount_minor = priced.discount_minor
         row.adjustment_minor = priced.adjustment_minor
         row.total_minor = priced.total_minor
-        if line.item_id is not None:
-            try:
-                record_movement(session, items[line.item_id], "sold", -line.quantity, actor=actor, sale_id=sale.id,
-                                now=now)
-            except StockError as error:
-                raise CheckoutError(error.message, field="payments") from None
+    # Items are taken in id order: two checkouts lock the same item rows in the same order, so carts
+    # holding the same items in another order cannot deadlock on PostgreSQL.
+    for line in sorted((line for line in bill.lines if line.item_id is not None), key=lambda line: line.item_id):
+        try:
+            record_movement(session, items[line.item_id], "sold", -line.quantity, actor=actor, sale_id=sale.id,
+                            now=now)
+        except StockError as error:
+            raise CheckoutError(error.message, field="payments") from None
     session.flush()
 
 

@@ -109,7 +109,8 @@ def _restock(session: Session, refund_row: Refund, lines: dict[int, SaleLine], a
     if not item_ids:
         return
     items = {i.id: i for i in session.scalars(select(CatalogueItem).where(CatalogueItem.id.in_(item_ids)))}
-    for refund_line in refund_row.lines:
+    # In item id order, as checkout takes them: a refund and a checkout of the same items cannot deadlock.
+    for refund_line in sorted(refund_row.lines, key=lambda rl: lines[rl.sale_line_id].item_id or 0):
         if refund_line.restocked:
             item = items[lines[refund_line.sale_line_id].item_id]
             if not item.stock_tracked:
