@@ -15,12 +15,13 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.money import InvalidAmount, parse_amount
 from crm.orders import pricing
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.models import RepairOrderLine
@@ -126,8 +127,6 @@ def set_customer(session: Session, sale: Sale, customer: Customer | None) -> Non
 
 def parse_discount(text: str | None, currency: str) -> tuple[int | None, int | None]:
     """'10%' -> (None, 1000 basis points); '25.50' -> (2550 minor units, None); '' -> (None, None)."""
-    from crm.money import InvalidAmount, parse_amount
-
     cleaned = (text or "").strip()
     if not cleaned:
         return None, None
@@ -319,13 +318,3 @@ def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, no
         except StockError as error:
             raise CheckoutError(error.message, field="payments") from None
     session.flush()
-
-
-def sale_receipt(session: Session, sale_id: int) -> Sale | None:
-    """A sale with everything its receipt shows, in a fixed number of queries."""
-    return session.scalar(
-        select(Sale).where(Sale.id == sale_id).options(
-            selectinload(Sale.lines), selectinload(Sale.payments).selectinload(Payment.taken_by),
-            selectinload(Sale.customer), selectinload(Sale.repair_order), selectinload(Sale.paid_by),
-        )
-    )

@@ -12,9 +12,9 @@ from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.orders import refunds, sales_bp
-from crm.orders.checkout import sale_receipt
 from crm.orders.sales_forms import refund_form_class
 from crm.orders.sales_models import Refund
+from crm.orders.sales_queries import sale_receipt
 
 
 def _form(sale, formdata=None):

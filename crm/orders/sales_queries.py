@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crm.orders.sales_models import Sale
+from crm.orders.sales_models import Payment, Sale
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -34,3 +34,13 @@ def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> li
         select(Sale).where(Sale.customer_id == customer_id, Sale.status == "paid").order_by(Sale.id.desc())
         .limit(limit).options(selectinload(Sale.repair_order))
     ))
+
+
+def sale_receipt(session: Session, sale_id: int) -> Sale | None:
+    """A sale with everything its receipt shows, in a fixed number of queries."""
+    return session.scalar(
+        select(Sale).where(Sale.id == sale_id).options(
+            selectinload(Sale.lines), selectinload(Sale.payments).selectinload(Payment.taken_by),
+            selectinload(Sale.customer), selectinload(Sale.repair_order), selectinload(Sale.paid_by),
+        )
+    )

@@ -17,14 +17,13 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.extensions import db
 from crm.orders import catalogue, checkout, pricing, sales_bp, sales_queries
-from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
 from crm.orders.refunds import refunds_of_sale
 from crm.orders.sales_forms import AddItemForm, CustomerPickForm, checkout_form_class
 from crm.orders.sales_models import Sale
 from crm.orders.service import tracking_url
-from crm.pagination import page_arg
+from crm.pagination import MAX_ID, page_arg
 
 DESK = (Role.FRONT_DESK,)
 
@@ -65,11 +64,10 @@ def new():
         abort(400)
     customer = None
     customer_id = request.form.get("customer_id", "")
-    if customer_id:
-        customer = db.session.get(Customer, int(customer_id)) if customer_id.isdigit() and len(customer_id) < 10 \
-            else None
-        if customer is None:
+    if customer_id:  # "New sale for this customer" on the profile
+        if not customer_id.isdigit() or int(customer_id) > MAX_ID:
             abort(404)
+        customer = db.session.get(Customer, int(customer_id)) or abort(404)
     sale = checkout.open_sale(db.session, actor=_actor(), customer=customer)
     db.session.commit()
     return redirect(url_for("sales.cart", sale_id=sale.id))
@@ -177,8 +175,7 @@ def add_item(sale_id: int):
     sale = _open_sale_for_change(sale_id)
     form = AddItemForm()
     if form.validate_on_submit():
-        sku = form.sku.data.strip().upper()
-        item = db.session.scalar(select(CatalogueItem).where(CatalogueItem.sku == sku))
+        item = catalogue.find_by_sku(db.session, form.sku.data)
         try:
             if item is None:
                 raise checkout.CheckoutError(_("No item has this SKU."), field="sku")
@@ -279,7 +276,7 @@ def pay(sale_id: int):
 
 
 def _paid_sale(sale_id: int) -> Sale:
-    sale = checkout.sale_receipt(db.session, sale_id)
+    sale = sales_queries.sale_receipt(db.session, sale_id)
     if sale is None:
         abort(404)
     return sale
