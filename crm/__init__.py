@@ -67,12 +67,14 @@ def register_blueprints(app: Flask) -> None:
     from crm import main
     from crm.auth import bp as auth_bp
     from crm.customers import bp as customers_bp
+    from crm.loyalty import bp as loyalty_bp
     from crm.orders import bp as orders_bp
     from crm.orders import catalogue_bp, sales_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(loyalty_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(sales_bp)

@@ -16,6 +16,8 @@ from sqlalchemy import event, text
 
 from crm import create_app
 from crm.extensions import db
+from crm.loyalty.models import Tier
+from crm.loyalty.program import DEFAULT_TIERS
 from tests import factories
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -60,6 +62,7 @@ def _empty_all_tables(app) -> None:
                               "('accessory', 'Accessories', CURRENT_TIMESTAMP), "
                               "('spare_part', 'Spare parts', CURRENT_TIMESTAMP), "
                               "('service', 'Services', CURRENT_TIMESTAMP)"))
+            conn.execute(Tier.__table__.insert(), [dict(tier) for tier in DEFAULT_TIERS])
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,11 @@
-"""The loyalty module: program settings, tiers, the points ledger, coupons, referral, reports.
+"""The loyalty module: program settings, tiers, the points ledger, coupons, referral.
 
-Empty for now: the ledger and checkout integration arrive with the loyalty issue. It depends on
-customers only; orders call into it at checkout (see docs/architecture.md)."""
+It depends on customers only; orders call into it at checkout and refund (crm.orders.sale_loyalty)
+with plain values (customer, amounts per category, a reference) and get back reductions and
+ledger entries (see docs/architecture.md)."""
+
+from flask import Blueprint
+
+bp = Blueprint("loyalty", __name__, url_prefix="/loyalty")
+
+from crm.loyalty import models  # noqa: E402,F401,I001

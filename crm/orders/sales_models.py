@@ -44,6 +44,12 @@ class Sale(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Loyalty at checkout (see crm.orders.sale_loyalty): the points spent and earned, the balance
+    # after both, and the coupon used; the points spent are also an adjustment on the lines.
+    points_redeemed: Mapped[int] = mapped_column(Integer, default=0)
+    points_earned: Mapped[int] = mapped_column(Integer, default=0)
+    points_balance_after: Mapped[int | None] = mapped_column(Integer)
+    coupon_code: Mapped[str | None] = mapped_column(String(32))
 
     customer: Mapped[Customer | None] = relationship(lazy="raise")
     repair_order: Mapped[RepairOrder | None] = relationship(lazy="raise")
@@ -89,6 +95,12 @@ class SaleLine(db.Model):
     total_minor: Mapped[int] = mapped_column(Integer, default=0)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
+    # This line's share of the points spent on the bill and of the points the bill earned, and how
+    # much of each refunds have given back / taken back so far (rule in crm.orders.sale_loyalty).
+    points_spent: Mapped[int] = mapped_column(Integer, default=0)
+    points_earned: Mapped[int] = mapped_column(Integer, default=0)
+    points_restored: Mapped[int] = mapped_column(Integer, default=0)
+    points_reversed: Mapped[int] = mapped_column(Integer, default=0)
 
     sale: Mapped[Sale] = relationship(back_populates="lines", lazy="raise")
     item: Mapped[CatalogueItem | None] = relationship(lazy="raise")
@@ -121,8 +133,12 @@ class Payment(db.Model):
 
 
 class Refund(db.Model):
+    """Money paid back for some units of a sale. ``amount_minor`` is what the customer gets: the
+    lines' refunded amounts minus ``points_kept_minor``, the value of points the refunded units
+    earned that the customer had already spent (see crm.orders.sale_loyalty)."""
+
     __tablename__ = "orders_refund"
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (CheckConstraint("amount_minor >= 0 AND points_kept_minor >= 0", name="amounts_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -132,6 +148,10 @@ class Refund(db.Model):
     amount_minor: Mapped[int] = mapped_column(Integer)
     refund_key: Mapped[str] = mapped_column(String(64), unique=True)
     refund_digest: Mapped[str] = mapped_column(String(64))
+    points_restored: Mapped[int] = mapped_column(Integer, default=0)
+    points_reversed: Mapped[int] = mapped_column(Integer, default=0)
+    points_shortfall: Mapped[int] = mapped_column(Integer, default=0)
+    points_kept_minor: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

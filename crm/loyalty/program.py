@@ -1,0 +1,158 @@
+"""The program's settings, earn rates and tiers: read with defaults, changed only with an audit line.
+
+The settings row is created on the first save; until then every reader gets the defaults below, so
+a fresh database (or a test that emptied the tables) behaves like a shop that never changed them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.auth.models import StaffUser
+from crm.database import utcnow
+from crm.loyalty.models import AuditEntry, EarnRate, Program, Tier
+
+PROGRAM_DEFAULTS = {
+    "enabled": True,
+    "enrolment": "automatic",
+    "point_value_minor": 100,
+    "redeem_cap_bp": 3000,
+    "min_balance_to_redeem": 0,
+    "redeem_categories": "repair_labour,repair_part,accessory,service",
+    "expiry_months": 12,
+    "expiry_warning_days": 14,
+    "welcome_bonus": 50,
+    "birthday_bonus": 100,
+    "anniversary_bonus": 100,
+    "referral_bonus": 100,
+    "referee_bonus": 50,
+    "tier_window_months": 12,
+    "repair_coupon_template_id": None,
+}
+
+# Basis points of the money paid on a line that come back as points (500 = 5%).
+DEFAULT_EARN_RATES = {"repair_labour": 500, "repair_part": 0, "accessory": 300, "spare_part": 0, "service": 300}
+
+# The tiers a new shop starts with (migration 0004 inserts the same rows).
+DEFAULT_TIERS = (
+    {"name": "Bronze", "rank": 1, "min_spend_minor": None, "min_repairs": None, "earn_multiplier_pct": 100,
+     "accessory_discount_bp": 0, "free_diagnostics": False, "queue_priority": False},
+    {"name": "Silver", "rank": 2, "min_spend_minor": 500_000, "min_repairs": 3, "earn_multiplier_pct": 125,
+     "accessory_discount_bp": 500, "free_diagnostics": False, "queue_priority": False},
+    {"name": "Gold", "rank": 3, "min_spend_minor": 1_500_000, "min_repairs": 6, "earn_multiplier_pct": 150,
+     "accessory_discount_bp": 1000, "free_diagnostics": True, "queue_priority": True},
+)
+
+
+def get_program(session: Session) -> Program:
+    """The settings: the stored row, or an unsaved one holding the defaults."""
+    program = session.get(Program, 1)
+    return program if program is not None else Program(id=1, **PROGRAM_DEFAULTS)
+
+
+def codes(text: str | None) -> frozenset[str]:
+    return frozenset(code.strip() for code in (text or "").split(",") if code.strip())
+
+
+def _audit(session: Session, subject: str, field: str, old, new, actor: StaffUser | None, now: datetime) -> None:
+    session.add(AuditEntry(subject=subject, field=field, old_value="" if old is None else str(old),
+                           new_value="" if new is None else str(new), actor_id=actor.id if actor else None,
+                           created_at=now))
+
+
+def update_program(session: Session, values: dict, *, actor: StaffUser | None,
+                   now: datetime | None = None) -> list[str]:
+    """Save the settings; every field that changes gets an audit line. Returns the changed fields."""
+    now = now or utcnow()
+    program = session.get(Program, 1, with_for_update=True)
+    if program is None:
+        program = Program(id=1, **PROGRAM_DEFAULTS)
+        session.add(program)
+    changed = []
+    for name, value in values.items():
+        if name not in PROGRAM_DEFAULTS:
+            raise ValueError(f"unknown program setting {name}")
+        if getattr(program, name) != value:
+            _audit(session, "program", name, getattr(program, name), value, actor, now)
+            setattr(program, name, value)
+            changed.append(name)
+    if changed:
+        program.updated_at = now
+    session.flush()
+    return changed
+
+
+def earn_rates(session: Session) -> dict[str, int]:
+    """Earn rate per category code: the defaults, overridden by what the manager saved."""
+    rates = dict(DEFAULT_EARN_RATES)
+    rates.update({row.category_code: row.rate_bp for row in session.scalars(select(EarnRate))})
+    return rates
+
+
+def set_earn_rates(session: Session, rates: dict[str, int], *, actor: StaffUser | None,
+                   now: datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    current = earn_rates(session)
+    changed = []
+    for code, rate in rates.items():
+        if not 0 <= rate <= 10_000:
+            raise ValueError("a rate is between 0 and 100%")
+        row = session.get(EarnRate, code)
+        if current.get(code, 0) != rate or row is None:
+            if current.get(code, 0) != rate:
+                _audit(session, f"earn_rate:{code}", "rate_bp", current.get(code, 0), rate, actor, now)
+                changed.append(code)
+            if row is None:
+                session.add(EarnRate(category_code=code, rate_bp=rate))
+            else:
+                row.rate_bp = rate
+    session.flush()
+    return changed
+
+
+TIER_FIELDS = ("name", "rank", "min_spend_minor", "min_repairs", "earn_multiplier_pct", "accessory_discount_bp",
+               "free_diagnostics", "queue_priority")
+
+
+def tiers(session: Session) -> list[Tier]:
+    return list(session.scalars(select(Tier).order_by(Tier.rank)))
+
+
+def save_tier(session: Session, tier: Tier | None, values: dict, *, actor: StaffUser | None,
+              now: datetime | None = None) -> Tier:
+    """Create (``tier`` None) or change a tier; each changed field is audited."""
+    now = now or utcnow()
+    if tier is None:
+        tier = Tier()
+        session.add(tier)
+        old = dict.fromkeys(TIER_FIELDS)
+    else:
+        old = {name: getattr(tier, name) for name in TIER_FIELDS}
+    for name in TIER_FIELDS:
+        if name in values:
+            setattr(tier, name, values[name])
+    session.flush()
+    for name in TIER_FIELDS:
+        if name in values and old[name] != values[name]:
+            _audit(session, f"tier:{tier.id}", name, old[name], values[name], actor, now)
+    session.flush()
+    return tier
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings a checkout needs, read once per checkout."""
+
+    program: Program
+    rates: dict[str, int]
+    redeem_categories: frozenset[str]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.program.enabled)
+
+
+def rules(session: Session) -> Rules:
+    program = get_program(session)
+    return Rules(program=program, rates=earn_rates(session), redeem_categories=codes(program.redeem_categories))
