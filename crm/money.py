@@ -4,7 +4,8 @@ Rounding rule for amounts typed by people: more decimals than the currency has i
 silent rounding, so what the customer was told is what is stored."""
 
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
 from flask_babel import lazy_gettext as _l
@@ -66,3 +67,34 @@ def format_money(minor: int | None, currency: str, locale: str) -> str:
     if minor is None:
         return ""
     return format_currency(to_decimal(minor, currency), currency, locale=locale)
+
+
+BASIS_POINTS = 10_000  # 100%
+
+
+def percent_of(amount_minor: int, basis_points: int) -> int:
+    """``basis_points``/100 percent of an amount, rounded half up to the minor unit (rule 1 of
+    crm.orders.pricing): 15% of 3.33 = 0.4995 -> 0.50. Never passes through a float."""
+    if amount_minor < 0 or not 0 <= basis_points <= BASIS_POINTS:
+        raise ValueError("amount must be >= 0 and the percentage between 0 and 100")
+    exact = Decimal(amount_minor) * basis_points / BASIS_POINTS
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def allocate(amount: int, weights: Sequence[int]) -> list[int]:
+    """Split ``amount`` over ``weights`` in proportion by the largest-remainder method (rule 3 of
+    crm.orders.pricing): every share is the rounded-down proportion, and what is left goes one unit
+    each to the largest fractional parts (earlier first on ties). Shares add up to ``amount``."""
+    total = sum(weights)
+    if amount < 0 or any(w < 0 for w in weights):
+        raise ValueError("amounts and weights must not be negative")
+    if amount > total:
+        raise ValueError("cannot allocate more than the weights hold")
+    if amount == 0:
+        return [0] * len(weights)
+    shares = [amount * w // total for w in weights]
+    remainders = [amount * w % total for w in weights]
+    left = amount - sum(shares)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        shares[index] += 1
+    return shares

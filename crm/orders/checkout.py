@@ -22,7 +22,7 @@ from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.money import InvalidAmount, parse_amount
-from crm.orders import pricing
+from crm.orders import pricing, sale_loyalty
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.models import RepairOrderLine
 from crm.orders.sales_models import Payment, Sale, SaleLine
@@ -208,12 +208,13 @@ def current_bill(session: Session, sale: Sale, adjustments: Sequence[pricing.Adj
 
 
 def _digest(sale_id: int, tenders: Sequence[pricing.Tender], expected_total_minor: int,
-            adjustments: Sequence[pricing.Adjustment]) -> str:
+            adjustments: Sequence[pricing.Adjustment], loyalty: sale_loyalty.LoyaltyRequest) -> str:
     content = {
         "sale": sale_id,
         "total": expected_total_minor,
         "tenders": sorted([t.method, t.amount_minor] for t in tenders if t.amount_minor),
         "adjustments": [[a.kind, a.amount_minor, a.reference] for a in adjustments],
+        "loyalty": loyalty.digest_part(),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -224,8 +225,13 @@ def find_by_key(session: Session, key: str) -> Sale | None:
 
 def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pricing.Tender],
              expected_total_minor: int, actor: StaffUser, payment_methods: Sequence[str], number_prefix: str,
-             adjustments: Sequence[pricing.Adjustment] = (), now: datetime | None = None) -> Sale:
+             adjustments: Sequence[pricing.Adjustment] = (), loyalty: sale_loyalty.LoyaltyRequest | None = None,
+             now: datetime | None = None) -> Sale:
     """Pay an open sale. Returns the paid sale; the same key and content again returns it unchanged.
+
+    ``loyalty`` is what the desk chose (points to spend, a coupon): the tier discount, the coupon and
+    the points are worked out again here under the customer's lock (crm.orders.sale_loyalty), and the
+    ledger entries, the coupon's use and the tier upgrade are written in this same transaction.
 
     ``expected_total_minor`` is the total the desk was shown: if the bill changed since (a technician
     added a line, another desk removed an item) the checkout is refused rather than charging an
@@ -233,7 +239,8 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     now = now or utcnow()
     if not key or len(key) > 64:
         raise CheckoutError(_l("This form has expired; open the checkout again."))
-    digest = _digest(sale_id, tenders, expected_total_minor, adjustments)
+    loyalty = loyalty or sale_loyalty.LoyaltyRequest()
+    digest = _digest(sale_id, tenders, expected_total_minor, adjustments, loyalty)
     sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
                           .execution_options(populate_existing=True))
     if sale is None:
@@ -257,7 +264,13 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
         if order.status != Status.READY:
             raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
                                    status=Status(order.status).label))
-    bill = current_bill(session, sale, adjustments)
+    plain = current_bill(session, sale, adjustments)
+    try:
+        the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
+                                     loyalty, now=now, locked=True, prior=adjustments)
+    except sale_loyalty.LoyaltyCheckoutError as error:
+        raise CheckoutError(error.message, field=error.field) from None
+    bill = current_bill(session, sale, [*adjustments, *the_plan.adjustments])
     if not bill.lines and order is None:  # a repair with nothing billed (quote declined) is still handed back
         raise CheckoutError(_l("The bill is empty."))
     if bill.quote.total_minor != expected_total_minor:
@@ -283,6 +296,12 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     sale.checkout_digest = digest
     sale.paid_by_id = actor.id
     sale.paid_at = now
+    session.flush()
+    try:
+        sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
+                            the_plan, actor=actor, now=now)
+    except sale_loyalty.LoyaltyCheckoutError as error:
+        raise CheckoutError(error.message, field=error.field) from None
     if order is not None:
         try:
             change_status(session, order, Status.PICKED_UP, actor=actor, note=str(_l("Paid, receipt %(n)s",

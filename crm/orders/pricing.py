@@ -17,26 +17,17 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 
 from crm.errors import RuleError
+from crm.money import BASIS_POINTS, allocate, percent_of  # rules 1 and 3, shared with crm.loyalty
 
-BASIS_POINTS = 10_000  # 100%
 CASH = "cash"
 
 
 class PricingError(RuleError):
     pass
-
-
-def percent_of(amount_minor: int, basis_points: int) -> int:
-    """Rule 1: ``basis_points``/100 percent of an amount, rounded half up to the minor unit."""
-    if amount_minor < 0 or not 0 <= basis_points <= BASIS_POINTS:
-        raise ValueError("amount must be >= 0 and the percentage between 0 and 100")
-    exact = Decimal(amount_minor) * basis_points / BASIS_POINTS
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def line_discount(gross_minor: int, *, amount_minor: int | None = None, basis_points: int | None = None) -> int:
@@ -51,23 +42,6 @@ def line_discount(gross_minor: int, *, amount_minor: int | None = None, basis_po
     if amount > gross_minor:
         raise PricingError(_l("The discount is larger than the line."), field="discount")
     return amount
-
-
-def allocate(amount_minor: int, weights: Sequence[int]) -> list[int]:
-    """Rule 3: split ``amount_minor`` over ``weights`` proportionally; shares sum to the amount exactly."""
-    total = sum(weights)
-    if amount_minor < 0 or any(w < 0 for w in weights):
-        raise ValueError("amounts and weights must not be negative")
-    if amount_minor > total:
-        raise ValueError("cannot allocate more than the weights hold")
-    if amount_minor == 0:
-        return [0] * len(weights)
-    shares = [amount_minor * w // total for w in weights]
-    remainders = [amount_minor * w % total for w in weights]
-    left = amount_minor - sum(shares)
-    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
-        shares[index] += 1
-    return shares
 
 
 def refund_amount(line_total_minor: int, quantity: int, refunded_quantity: int, refunded_minor: int,
@@ -108,6 +82,7 @@ class PricedLine:
     gross_minor: int
     discount_minor: int
     adjustment_minor: int
+    shares: tuple[int, ...] = ()  # this line's share of each adjustment, in the order given
 
     @property
     def total_minor(self) -> int:
@@ -141,7 +116,8 @@ def price(lines: Sequence[LineInput], adjustments: Sequence[Adjustment] = ()) ->
         if not 0 <= line.discount_minor <= line.gross_minor:
             raise PricingError(_l("The discount is larger than the line."), field="discount")
     reductions = [0] * len(lines)
-    for adjustment in adjustments:
+    shares = [[0] * len(adjustments) for _ in lines]
+    for n, adjustment in enumerate(adjustments):
         eligible = [i for i, line in enumerate(lines)
                     if adjustment.categories is None or line.category_code in adjustment.categories]
         remaining = [lines[i].gross_minor - lines[i].discount_minor - reductions[i] for i in eligible]
@@ -149,7 +125,9 @@ def price(lines: Sequence[LineInput], adjustments: Sequence[Adjustment] = ()) ->
             raise PricingError(_l("%(label)s is more than the lines it applies to.", label=adjustment.label))
         for i, share in zip(eligible, allocate(adjustment.amount_minor, remaining), strict=True):
             reductions[i] += share
-    priced = tuple(PricedLine(line.gross_minor, line.discount_minor, reductions[i]) for i, line in enumerate(lines))
+            shares[i][n] = share
+    priced = tuple(PricedLine(line.gross_minor, line.discount_minor, reductions[i], tuple(shares[i]))
+                   for i, line in enumerate(lines))
     return Quote(lines=priced, adjustments=tuple(adjustments))
 
 

@@ -2,7 +2,8 @@
 
 A line's units can be refunded once: ``refunded_quantity`` on the sale line grows under the sale's
 row lock and a CHECK constraint keeps it within the line's quantity. The amount follows rule 4 of
-crm.orders.pricing. Items refunded into stock come back through a "returned" movement."""
+crm.orders.pricing. Items refunded into stock come back through a "returned" movement. Points spent
+on the refunded units come back and points they earned are taken back (crm.orders.sale_loyalty)."""
 
 import hashlib
 import json
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
-from crm.orders import pricing
+from crm.orders import pricing, sale_loyalty
 from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.sales_models import Refund, RefundLine, Sale, SaleLine
 from crm.orders.service import next_order_number
@@ -78,6 +79,7 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
                         reason=reason.strip(), method=method, amount_minor=0, refund_key=key, refund_digest=digest,
                         created_by_id=actor.id, created_at=now)
     total = 0
+    refunded = []
     for request in wanted:
         line = lines.get(request.sale_line_id)
         if line is None:
@@ -94,10 +96,18 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
         refund_row.lines.append(RefundLine(sale_line_id=line.id, quantity=request.quantity, amount_minor=amount,
                                            restocked=restock))
         total += amount
+        refunded.append((line, request.quantity))
     if total <= 0:
         raise RefundError(_l("Nothing was paid for these units, so there is nothing to pay back."), field="lines")
     refund_row.amount_minor = total
     session.add(refund_row)
+    session.flush()
+    points = sale_loyalty.reverse_for_refund(session, sale, refund_row, refunded, actor=actor, now=now)
+    refund_row.points_restored = points.restored
+    refund_row.points_reversed = points.reversed
+    refund_row.points_shortfall = points.shortfall
+    refund_row.points_kept_minor = points.kept_minor
+    refund_row.amount_minor = total - points.kept_minor
     session.flush()
     _restock(session, refund_row, lines, actor, now)
     return refund_row

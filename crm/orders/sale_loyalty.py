@@ -1,0 +1,289 @@
+"""Loyalty at the checkout and at a refund: the bridge between a sale's lines and crm.loyalty.
+
+plan() works out, for the bill as it is now, the tier discount, the coupon, the points the desk asked
+to spend (checked against the most the bill may take) and the points the payment will earn. The cart
+page shows a plan made without locks; checkout() makes it again under the customer's lock and
+refuses if the total differs from the one the desk saw. record() then writes the ledger entries,
+the coupon's use, the tier activity, an upgrade, the referral bonus and the personal coupon, all in
+the checkout's transaction. reverse_for_refund() undoes the points of refunded units.
+
+Refund policy for points (written on the refund page too): a refund gives back the points spent on
+the refunded units and takes back the points they earned, unit by unit with the same rule as money
+(floor of the line's points x units refunded so far / quantity, the last unit settling the rest). If
+the customer has already spent the points to be taken back, the balance goes to zero, never below,
+and the value of the missing points (at the current point value) is kept from the money refunded;
+the refund records both, and the manager sees them on the sale."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.auth.models import StaffUser
+from crm.customers.models import Customer
+from crm.errors import RuleError
+from crm.loyalty import accounts, billing, coupons, ledger, tiers
+from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
+from crm.loyalty.program import Rules
+from crm.loyalty.program import rules as load_rules
+from crm.orders import pricing
+
+
+class LoyaltyCheckoutError(RuleError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoyaltyRequest:
+    points: int = 0
+    use_max: bool = False
+    coupon_code: str = ""
+
+    def digest_part(self) -> list:
+        return [self.points, self.use_max, self.coupon_code.strip().upper()]
+
+
+@dataclass
+class Plan:
+    """Everything the desk is shown and checkout records. ``adjustments`` go to pricing.price()."""
+
+    rules: Rules | None = None
+    customer: Customer | None = None
+    account: Account | None = None
+    will_enrol: bool = False
+    tier: Tier | None = None
+    balance: int = 0
+    max_points: int = 0
+    points: int = 0
+    coupon: Coupon | None = None
+    adjustments: list[pricing.Adjustment] = field(default_factory=list)
+    earn: int = 0
+    earn_per_line: list[int] = field(default_factory=list)
+    spent_per_line: list[int] = field(default_factory=list)
+    personal_coupons: list[Coupon] = field(default_factory=list)
+    standing: tiers.Standing | None = None
+
+    @property
+    def member(self) -> bool:
+        return self.account is not None
+
+    @property
+    def active(self) -> bool:
+        return self.rules is not None and self.rules.active and (self.member or self.will_enrol)
+
+
+def _adjustment(reduction: billing.Reduction) -> pricing.Adjustment:
+    return pricing.Adjustment(kind=reduction.kind, label=reduction.label, amount_minor=reduction.amount_minor,
+                              categories=reduction.categories, reference=reduction.reference)
+
+
+def _remaining(lines: Sequence[pricing.LineInput], adjustments: Sequence[pricing.Adjustment]) -> list[billing.Line]:
+    quote = pricing.price(lines, adjustments)
+    return [billing.Line(line.category_code, priced.total_minor) for line, priced in zip(lines, quote.lines,
+                                                                                            strict=True)]
+
+
+def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.LineInput], request: LoyaltyRequest,
+         *, now: datetime, locked: bool, prior: Sequence[pricing.Adjustment] = ()) -> Plan:
+    """The loyalty side of a bill. With ``locked`` the customer's account row is locked (checkout);
+    without, the numbers are what the desk is shown. Refuses a bad coupon or too many points."""
+    result = Plan()
+    rules = load_rules(session)
+    result.rules = rules
+    if customer_id is None and not request.coupon_code.strip():
+        if request.points or request.use_max:
+            raise LoyaltyCheckoutError(_l("Attach the customer to use their points."), field="points")
+        result.spent_per_line = result.earn_per_line = [0] * len(lines)
+        return result
+    customer = session.get(Customer, customer_id) if customer_id is not None else None
+    result.customer = customer
+    if customer is not None and rules.active:
+        if locked:
+            ledger_account = ledger.lock_account(session, customer.id)
+            if ledger_account is not None:
+                ledger.expire_due(session, ledger_account, now=now)
+            result.account = ledger_account
+        else:
+            result.account = accounts.get_account(session, customer.id)
+        result.will_enrol = result.account is None and accounts.should_enrol_automatically(session, customer)
+        if result.account is not None:
+            result.tier = session.get(Tier, result.account.tier_id) if result.account.tier_id else None
+            result.balance = (result.account.balance if locked
+                              else sum(lot.remaining for lot in ledger.open_lots(session, customer.id, now)))
+            result.standing = tiers.standing(session, result.account, now=now)
+        elif result.will_enrol:
+            result.tier = accounts.entry_tier(session)
+        result.personal_coupons = coupons.usable_personal(session, customer.id, now)
+
+    if not rules.active:
+        if request.points or request.use_max or request.coupon_code.strip():
+            raise LoyaltyCheckoutError(_l("The loyalty program is switched off."), field="points")
+        result.spent_per_line = result.earn_per_line = [0] * len(lines)
+        return result
+    if request.coupon_code.strip():
+        try:
+            result.coupon = coupons.find_usable(session, request.coupon_code, customer_id=customer_id, now=now)
+        except ledger.LoyaltyError as error:
+            raise LoyaltyCheckoutError(error.message, field="coupon") from None
+    base = _remaining(lines, prior)
+    if result.coupon is not None and sum(line.amount_minor for line in base) < result.coupon.template.min_bill_minor:
+        raise LoyaltyCheckoutError(_l("This coupon needs a bill of at least %(amount)s.",
+                                      amount=_money(result.coupon.template.min_bill_minor)), field="coupon")
+    reductions = billing.discounts(base, tier=result.tier if (result.member or result.will_enrol) else None,
+                                   coupon=result.coupon)
+    if any(r.kind == "coupon" and r.amount_minor == 0 for r in reductions):
+        raise LoyaltyCheckoutError(_l("This coupon takes nothing off this bill: nothing on it qualifies, or the "
+                                      "tier discount is already better."), field="coupon")
+    result.adjustments = [_adjustment(r) for r in reductions if r.amount_minor > 0]
+
+    program = rules.program
+    if result.member:
+        after = _remaining(lines, [*prior, *result.adjustments])
+        result.max_points = billing.max_points(after, balance=result.balance,
+                                               min_balance=program.min_balance_to_redeem,
+                                               cap_bp=program.redeem_cap_bp,
+                                               point_value_minor=program.point_value_minor,
+                                               redeem_categories=rules.redeem_categories)
+    points = result.max_points if request.use_max else request.points
+    if points < 0:
+        raise LoyaltyCheckoutError(_l("Points to use cannot be negative."), field="points")
+    if points > result.max_points:
+        if not result.member:
+            raise LoyaltyCheckoutError(_l("This customer has no points to use."), field="points")
+        raise LoyaltyCheckoutError(_l("At most %(n)d points can be used on this bill.", n=result.max_points),
+                                   field="points")
+    result.points = points
+    if points:
+        result.adjustments.append(_adjustment(billing.points_reduction(
+            points, point_value_minor=program.point_value_minor, redeem_categories=rules.redeem_categories)))
+
+    quote = pricing.price(lines, [*prior, *result.adjustments])
+    if points:
+        index = len(prior) + len(result.adjustments) - 1
+        result.spent_per_line = billing.spent_per_line(points, [priced.shares[index] for priced in quote.lines])
+    else:
+        result.spent_per_line = [0] * len(lines)
+    if result.member or result.will_enrol:
+        multiplier = result.tier.earn_multiplier_pct if result.tier is not None else 100
+        paid = [billing.Line(line.category_code, priced.total_minor) for line, priced in zip(lines, quote.lines,
+                                                                                                strict=True)]
+        result.earn, result.earn_per_line = billing.earned(paid, rates=rules.rates, multiplier_pct=multiplier,
+                                                           point_value_minor=program.point_value_minor)
+    else:
+        result.earn_per_line = [0] * len(lines)
+    return result
+
+
+def _money(minor: int) -> str:
+    return current_app.jinja_env.filters["money"](minor)  # the shop's currency and locale, for a message
+
+
+def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, actor: StaffUser,
+           now: datetime) -> None:
+    """Write the plan's effects in the checkout's transaction: ``sale_lines`` are the sale's lines in
+    bill order. Every ledger entry is keyed by the sale, so a replay cannot post twice."""
+    reference = f"sale:{sale.id}"
+    for row, spent, earned in zip(sale_lines, the_plan.spent_per_line, the_plan.earn_per_line, strict=True):
+        row.points_spent = spent
+        row.points_earned = earned
+    if the_plan.coupon is not None:
+        amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
+        try:
+            coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
+                        amount_minor=amount, now=now)
+        except ledger.LoyaltyError as error:
+            raise LoyaltyCheckoutError(error.message, field="coupon") from None
+        sale.coupon_code = the_plan.coupon.code
+    customer = the_plan.customer
+    if customer is None:
+        return
+    session.add(Activity(customer_id=customer.id, at=now, spend_minor=sale.total_minor,
+                         repairs=1 if sale.repair_order_id is not None else 0, reference=reference))
+    account = the_plan.account
+    if account is None and the_plan.will_enrol:
+        account = accounts.enrol(session, customer, actor=actor, now=now)
+    if account is None or not the_plan.active:
+        session.flush()
+        return
+    program = the_plan.rules.program
+    if the_plan.points:
+        try:
+            ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
+                         reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
+                         actor=actor, now=now)
+        except ledger.LoyaltyError as error:
+            raise LoyaltyCheckoutError(error.message, field="points") from None
+    if the_plan.earn:
+        ledger.credit(session, account, "earn", the_plan.earn, key=f"{reference}:earn",
+                      reason=str(_l("Earned at checkout %(n)s", n=sale.number)), reference=reference,
+                      actor=actor, now=now, expiry_months=program.expiry_months)
+    first_purchase = account.first_purchase_at is None
+    if first_purchase:
+        account.first_purchase_at = now
+        accounts.reward_referral(session, account, actor=actor, now=now)
+    tiers.upgrade_after_payment(session, account, now=now)
+    if sale.repair_order_id is not None and program.repair_coupon_template_id:
+        template = session.get(CouponTemplate, program.repair_coupon_template_id)
+        if template is not None and template.active:
+            coupons.issue_personal(session, template, customer.id, issued_for=reference, actor=actor, now=now)
+    sale.points_redeemed = the_plan.points
+    sale.points_earned = the_plan.earn
+    sale.points_balance_after = account.balance
+    session.flush()
+
+
+@dataclass(frozen=True)
+class RefundPoints:
+    restored: int
+    reversed: int
+    shortfall: int
+    kept_minor: int
+
+
+def reverse_for_refund(session: Session, sale, refund_row, refunded: Sequence[tuple], *, actor: StaffUser,
+                       now: datetime) -> RefundPoints:
+    """Undo the points of the refunded units. ``refunded`` holds (sale line, units refunded now);
+    the lines' refunded_quantity already includes them. Returns what was done and the money kept."""
+    restore = take_back = 0
+    for line, _units in refunded:
+        give = billing.line_share_for_units(line.points_spent, line.quantity, line.refunded_quantity,
+                                            line.points_restored)
+        take = billing.line_share_for_units(line.points_earned, line.quantity, line.refunded_quantity,
+                                            line.points_reversed)
+        line.points_restored += give
+        line.points_reversed += take
+        restore += give
+        take_back += take
+    if sale.customer_id is not None:
+        session.add(Activity(customer_id=sale.customer_id, at=now, spend_minor=-refund_row.amount_minor, repairs=0,
+                             reference=f"refund:{refund_row.id}"))
+    if not (restore or take_back) or sale.customer_id is None:
+        session.flush()
+        return RefundPoints(0, 0, 0, 0)
+    account = ledger.lock_account(session, sale.customer_id)
+    if account is None:
+        return RefundPoints(0, 0, 0, 0)
+    program = load_rules(session).program
+    result = ledger.reverse(session, account, restore=restore, take_back=take_back, key=f"refund:{refund_row.id}",
+                            reference=f"refund:{refund_row.id}",
+                            reason=str(_l("Refund %(n)s of %(sale)s", n=refund_row.number, sale=sale.number)),
+                            actor=actor, now=now, expiry_months=program.expiry_months,
+                            earned_lot_key=f"sale:{sale.id}:earn")
+    kept = min(result.shortfall * program.point_value_minor, refund_row.amount_minor)
+    return RefundPoints(result.restored, result.reversed, result.shortfall, kept)
+
+
+def sale_lines_in_bill_order(session: Session, sale_id: int, bill_lines: Sequence) -> list:
+    """The sale's line rows matching the bill's lines (cart lines by id, copied repair lines by
+    repair_line_id)."""
+    from crm.orders.sales_models import SaleLine
+
+    rows = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)))
+    by_id = {row.id: row for row in rows}
+    by_repair = {row.repair_line_id: row for row in rows if row.repair_line_id is not None}
+    return [by_id[line.sale_line_id] if line.sale_line_id is not None else by_repair[line.repair_line_id]
+            for line in bill_lines]
