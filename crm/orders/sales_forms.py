@@ -24,11 +24,28 @@ class AddItemForm(CrmForm):
     submit = SubmitField(_l("Add to bill"))
 
 
+class LoyaltyForm(CrmForm):
+    """Points and a coupon for the bill: sent with GET, so the cart shows the new total before payment."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    points = IntegerField(_l("Points to use"), default=0, validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+                          render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    use_max = BooleanField(_l("Use the most points allowed"))
+    coupon = StringField(_l("Coupon or promo code"), validators=[Optional(), Length(max=32)],
+                         render_kw={"autocomplete": "off"})
+    apply = SubmitField(_l("Apply to the bill"))
+
+
 class CheckoutForm(CrmForm):
     """One amount field per payment method (split payments), built for the configured methods."""
 
     key = HiddenField()
     expected_total = HiddenField()
+    # The points and coupon applied on the cart page, carried to the payment unchanged.
+    loyalty_points = HiddenField()
+    loyalty_coupon = HiddenField()
     submit = SubmitField(_l("Take payment"))
 
     method_fields: list[tuple[str, str]] = []  # (method code, field name)

@@ -15,12 +15,13 @@ from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
+from crm.database import utcnow
 from crm.extensions import db
-from crm.orders import catalogue, checkout, pricing, sales_bp, sales_queries
+from crm.orders import catalogue, checkout, pricing, sale_loyalty, sales_bp, sales_queries
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
 from crm.orders.refunds import refunds_of_sale
-from crm.orders.sales_forms import AddItemForm, CustomerPickForm, checkout_form_class
+from crm.orders.sales_forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
 from crm.orders.sales_models import Sale
 from crm.orders.service import tracking_url
 from crm.pagination import MAX_ID, page_arg
@@ -99,8 +100,36 @@ def _checkout_form(formdata=None, key: str | None = None, total: int | None = No
     return form
 
 
-def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, code=200):
-    bill = checkout.current_bill(db.session, sale)
+def _loyalty_request(form: LoyaltyForm) -> sale_loyalty.LoyaltyRequest:
+    return sale_loyalty.LoyaltyRequest(points=form.points.data or 0, use_max=bool(form.use_max.data),
+                                       coupon_code=(form.coupon.data or "").strip())
+
+
+def _add_error(form, field_name: str | None, message) -> None:
+    target = getattr(form, field_name or "points", None) or form.points
+    target.errors = [*target.errors, str(message)]
+
+
+def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm):
+    """The bill with the loyalty choices applied; a refused choice is shown next to its field and the
+    bill is shown without it."""
+    plain = checkout.current_bill(db.session, sale)
+    inputs = [line.pricing_input() for line in plain.lines]
+    wanted = _loyalty_request(loyalty_form) if not loyalty_form.errors else sale_loyalty.LoyaltyRequest()
+    try:
+        plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, wanted, now=utcnow(), locked=False)
+    except (sale_loyalty.LoyaltyCheckoutError, pricing.PricingError) as exc:
+        _add_error(loyalty_form, exc.field, exc.message)
+        plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, sale_loyalty.LoyaltyRequest(), now=utcnow(),
+                                 locked=False)
+    return checkout.current_bill(db.session, sale, plan.adjustments), plan
+
+
+def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, loyalty_form=None, code=200):
+    loyalty_form = loyalty_form or LoyaltyForm(formdata=None)
+    bill, plan = _bill_and_plan(sale, loyalty_form)
+    if loyalty_form.errors and code == 200:
+        code = 422
     customer = order = None
     if sale.customer_id:
         customer = db.session.get(Customer, sale.customer_id)
@@ -111,13 +140,15 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, c
     else:
         # A refused payment keeps what was typed; the total shown is the one the server holds now.
         pay_form.expected_total.data = str(bill.quote.total_minor)
+    pay_form.loyalty_points.data = str(plan.points)
+    pay_form.loyalty_coupon.data = plan.coupon.code if plan.coupon is not None else ""
     query = request.args.get("q", "").strip()[:60]
     found = []
     if query:
         found, _has_next = catalogue.search_items(db.session, query, page=1, per_page=10, active_only=True)
     return render_template(
         "sales/cart.html", sale=sale, bill=bill, rows=list(zip(bill.lines, bill.quote.lines, strict=True)),
-        customer=customer, order=order, q=query, found=found,
+        customer=customer, order=order, q=query, found=found, plan=plan, loyalty_form=loyalty_form,
         pick_form=pick_form or CustomerPickForm(formdata=None), item_form=item_form or AddItemForm(formdata=None),
         pay_form=pay_form, confirm_form=ConfirmForm(formdata=None),
     ), code
@@ -129,7 +160,11 @@ def cart(sale_id: int):
     sale = _sale_or_404(sale_id)
     if sale.status == "paid":
         return redirect(url_for("sales.detail", sale_id=sale.id))
-    return _render_cart(sale)
+    loyalty_form = LoyaltyForm(formdata=None)
+    if any(name in request.args for name in ("points", "use_max", "coupon")):
+        loyalty_form = LoyaltyForm(formdata=request.args)
+        loyalty_form.validate()
+    return _render_cart(sale, loyalty_form=loyalty_form)
 
 
 def _open_sale_for_change(sale_id: int) -> Sale:
@@ -240,11 +275,15 @@ def pay(sale_id: int):
     except ValueError:
         expected = -1  # tampered or missing: the bill check below refuses it
     tenders = [pricing.Tender(method, amount) for method, amount in form.tenders()]
+    points_text = (form.loyalty_points.data or "0").strip()
+    loyalty = sale_loyalty.LoyaltyRequest(points=int(points_text) if points_text.isdigit() and len(points_text) < 9
+                                          else -1, coupon_code=(form.loyalty_coupon.data or "")[:32])
+    loyalty_form = LoyaltyForm(formdata=None, data={"points": max(loyalty.points, 0), "coupon": loyalty.coupon_code})
     try:
         sale = checkout.checkout(
             db.session, sale_id, key=form.key.data or "", tenders=tenders, expected_total_minor=expected,
             actor=_actor(), payment_methods=current_app.config["PAYMENT_METHODS"],
-            number_prefix=current_app.config["SALE_NUMBER_PREFIX"])
+            number_prefix=current_app.config["SALE_NUMBER_PREFIX"], loyalty=loyalty)
         db.session.commit()
     except checkout.AlreadyPaid as exc:
         db.session.rollback()
@@ -256,9 +295,12 @@ def pay(sale_id: int):
         if sale.status == "paid":  # e.g. this form's key was used with other payments: show what was paid
             flash(str(exc.message), "warning")
             return redirect(url_for("sales.detail", sale_id=sale.id))
+        if exc.field in ("points", "coupon"):
+            _add_error(loyalty_form, exc.field, exc.message)
+            return _render_cart(sale, loyalty_form=loyalty_form, code=422)
         target = form.payment_fields()[0] if exc.field == "payments" and form.method_fields else None
         (target.errors if target is not None else form.form_errors).append(str(exc.message))
-        return _render_cart(sale, pay_form=form, code=422)
+        return _render_cart(sale, pay_form=form, loyalty_form=loyalty_form, code=422)
     except IntegrityError:
         # A second desk committed the same bill a moment earlier (UNIQUE key or order): show its result.
         db.session.rollback()

@@ -9,9 +9,10 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import func, select
 
 from crm.auth.models import Role, StaffUser
+from crm.database import utcnow
 from crm.errors import RuleError
 from crm.extensions import db
-from crm.orders import checkout, pricing, refunds
+from crm.orders import checkout, pricing, refunds, sale_loyalty
 from crm.orders import service as order_service
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrder
@@ -69,21 +70,32 @@ def ready_order(session, lines: Sequence[tuple[str, int, int]] = (("labour", 1, 
     return order
 
 
-def bill_total(session, sale: Sale, adjustments: Sequence[pricing.Adjustment] = ()) -> int:
-    return checkout.current_bill(session, sale, adjustments).quote.total_minor
+def bill_total(session, sale: Sale, adjustments: Sequence[pricing.Adjustment] = (),
+               loyalty: sale_loyalty.LoyaltyRequest | None = None, now=None) -> int:
+    """The total the cart page shows, with the loyalty choices applied as the desk would see them (a
+    refused choice is shown without it, as the cart page does)."""
+    plain = checkout.current_bill(session, sale, adjustments)
+    try:
+        plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
+                                 loyalty or sale_loyalty.LoyaltyRequest(), now=now or utcnow(), locked=False,
+                                 prior=adjustments)
+    except sale_loyalty.LoyaltyCheckoutError:
+        return plain.quote.total_minor
+    return checkout.current_bill(session, sale, [*adjustments, *plan.adjustments]).quote.total_minor
 
 
 def pay(session, sale_id: int, *, actor: StaffUser, tenders: Sequence[pricing.Tender] | None = None,
         key: str | None = None, expected_total: int | None = None,
-        adjustments: Sequence[pricing.Adjustment] = ()) -> Sale:
+        adjustments: Sequence[pricing.Adjustment] = (), loyalty: sale_loyalty.LoyaltyRequest | None = None,
+        now=None) -> Sale:
     """Check a sale out as the desk would: by default the total the server shows, paid exactly in cash."""
     sale = session.get(Sale, sale_id)
-    total = bill_total(session, sale, adjustments) if expected_total is None else expected_total
+    total = bill_total(session, sale, adjustments, loyalty, now) if expected_total is None else expected_total
     if tenders is None:
         tenders = [pricing.Tender("cash", total)] if total else []
     return checkout.checkout(session, sale_id, key=key or new_key(), tenders=tenders, expected_total_minor=total,
                              actor=actor, payment_methods=PAYMENT_METHODS, number_prefix=SALE_PREFIX,
-                             adjustments=adjustments)
+                             adjustments=adjustments, loyalty=loyalty, now=now)
 
 
 def paid_sale(session, actor: StaffUser, items: Sequence[tuple[CatalogueItem, int]], **line_discounts) -> Sale:
@@ -95,9 +107,9 @@ def paid_sale(session, actor: StaffUser, items: Sequence[tuple[CatalogueItem, in
 
 
 def give_back(session, sale_id: int, requests: Sequence[refunds.RefundRequest], *, actor: StaffUser,
-              key: str | None = None, method: str = "cash", reason: str = "Customer changed their mind"):
+              key: str | None = None, method: str = "cash", reason: str = "Customer changed their mind", now=None):
     return refunds.refund(session, sale_id, requests, method=method, reason=reason, key=key or new_key(),
-                          actor=actor, payment_methods=PAYMENT_METHODS, number_prefix=REFUND_PREFIX)
+                          actor=actor, payment_methods=PAYMENT_METHODS, number_prefix=REFUND_PREFIX, now=now)
 
 
 def payments_of(session, sale_id: int) -> list[tuple[str, int, int]]:
