@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.customers.models import Customer
 from crm.customers.service import search_pattern
+from crm.loyalty.models import Account, Tier
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import Status
 from crm.pagination import MAX_ID
@@ -26,17 +27,30 @@ def _page(session: Session, stmt, page: int, per_page: int):
 
 
 def technician_queue(session: Session, technician_id: int, *, page: int = 1, per_page: int = 25):
-    """Open bench work for one technician: their orders and unassigned ones, most urgent first,
-    then own orders before unassigned, then earliest due date (no date last), then oldest."""
+    """Open bench work for one technician: their orders and unassigned ones, most urgent first, then
+    customers whose loyalty tier has queue priority, then own orders before unassigned, then earliest
+    due date (no date last), then oldest."""
+    vip = case((Tier.queue_priority.is_(True), 0), else_=1)
     stmt = (
         select(RepairOrder)
+        .outerjoin(Account, Account.customer_id == RepairOrder.customer_id)
+        .outerjoin(Tier, Tier.id == Account.tier_id)
         .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
                or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
-        .order_by(RepairOrder.priority.desc(),
+        .order_by(RepairOrder.priority.desc(), vip,
                   case((RepairOrder.technician_id == technician_id, 0), else_=1),
                   RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at)
     )
     return _page(session, _with_people(stmt), page, per_page)
+
+
+def priority_customers(session: Session, customer_ids) -> set[int]:
+    """Which of these customers are in a tier with queue priority (one query for a whole page)."""
+    ids = set(customer_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(Account.customer_id).join(Tier, Tier.id == Account.tier_id)
+                               .where(Account.customer_id.in_(ids), Tier.queue_priority.is_(True))))
 
 
 @dataclass

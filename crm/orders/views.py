@@ -86,7 +86,8 @@ def queue():
     page = page_arg()
     orders, has_next = queries.technician_queue(db.session, current_user.id, page=page,
                                                 per_page=current_app.config["PAGE_SIZE"])
-    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next)
+    vip = queries.priority_customers(db.session, (o.customer_id for o in orders))
+    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next, vip=vip)
 
 
 @bp.route("/new", methods=["GET", "POST"])
