@@ -68,7 +68,10 @@ def refund(sale_id: int):
         if done is None:
             flash(_("Another desk refunded this sale at the same moment. Check it and try again."), "warning")
             return redirect(url_for("sales.refund", sale_id=sale_id))
-    flash(_("Refund %(n)s: pay back %(amount)s by %(method)s.", n=done.number,
-            amount=current_app.jinja_env.filters["money"](done.amount_minor),
+    money = current_app.jinja_env.filters["money"]
+    flash(_("Refund %(n)s: pay back %(amount)s by %(method)s.", n=done.number, amount=money(done.amount_minor),
             method=current_app.jinja_env.globals["payment_method_label"](done.method)), "success")
+    if done.points_kept_minor:
+        flash(_("%(points)d points earned on these items were already spent: %(amount)s is kept from the refund.",
+                points=done.points_shortfall, amount=money(done.points_kept_minor)), "warning")
     return redirect(url_for("sales.detail", sale_id=sale_id))
