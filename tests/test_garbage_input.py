@@ -57,7 +57,7 @@ FORMS = [
     ("/sales/{sale}/items", {"sku": "GARBAGE-CASE", "quantity": "1", "discount": "10%"}),
     ("/sales/{sale}/customer", {"phone": "+380671110000"}),
     ("/sales/{sale}/pay", {"key": "garbage-key", "expected_total": "10000", "pay_0": "50", "pay_1": "50",
-                           "pay_2": ""}),
+                           "pay_2": "", "loyalty_points": "0", "loyalty_coupon": ""}),
     ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
                               "restock_{paid_line}": "y"}),
 ]
@@ -66,7 +66,8 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/customers/new?phone={v}", "/orders/{order}/receipt?size={v}", "/sales?q={v}", "/sales?page={v}",
            "/sales/{paid}/receipt?size={v}", "/sales/end-of-day?day={v}", "/catalogue?q={v}",
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
-           "/catalogue/low-stock?page={v}"]
+           "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
+           "/sales/{sale}?use_max={v}&points=1"]
 
 
 @pytest.fixture
