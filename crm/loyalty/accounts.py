@@ -108,7 +108,10 @@ def set_referrer(session: Session, newcomer: Customer, referrer_text: str, *, re
         raise LoyaltyError(_l("No customer has this referral code or phone number."), field="referred_by")
     if referrer.id == newcomer.id:
         raise LoyaltyError(_l("A customer cannot refer themselves."), field="referred_by")
-    account = enrol(session, newcomer, actor=actor, now=now)
+    # Both accounts locked in customer id order: two desks linking the same pair cannot deadlock.
+    for member in sorted((newcomer, referrer), key=lambda c: c.id):
+        enrol(session, member, actor=actor, now=now)
+    account = ledger.lock_account(session, newcomer.id)
     if account.referred_by_id is not None and account.referred_by_id != referrer.id:
         raise LoyaltyError(_l("This customer's referrer is already recorded."), field="referred_by")
     if account.first_purchase_at is not None:
@@ -120,8 +123,6 @@ def set_referrer(session: Session, newcomer: Customer, referrer_text: str, *, re
         up = session.scalar(select(Account.referred_by_id).where(Account.customer_id == up))
         if up is None:
             break
-    enrol(session, referrer, actor=actor, now=now)
-    account = ledger.lock_account(session, newcomer.id)
     account.referred_by_id = referrer.id
     session.flush()
     return account
