@@ -11,7 +11,9 @@ from crm.auth import service as auth_service
 from crm.auth.models import Role, StaffUser
 from crm.customers import service as customer_service
 from crm.database import utcnow
-from crm.orders import catalogue, checkout, pricing
+from crm.loyalty import accounts, program
+from crm.loyalty.models import Coupon, CouponTemplate
+from crm.orders import catalogue, checkout, pricing, sale_loyalty
 from crm.orders import service as order_service
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.device import imei_is_valid
@@ -118,6 +120,7 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
         )
         people.append(customer_service.create_customer(session, data, region=region,
                                                        now=now - timedelta(days=400 - i)))
+    _loyalty_setup(session, people, manager=manager, region=region, now=now)
     items = load_catalogue(session, actor=manager)
     spare_parts = [item for item in items if item.sku.startswith(("SCR-", "BAT-", "PORT-"))]
     statuses = list(Status)
@@ -158,9 +161,34 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
     return True
 
 
+def _loyalty_setup(session: Session, people, *, manager: StaffUser, region: str, now: datetime) -> None:
+    """A personal 15% accessory coupon after every paid repair, a promo code, and a referral."""
+    after_repair = CouponTemplate(name="15% off accessories after a repair", kind="percent", value=1500,
+                                  categories="accessory", min_bill_minor=0, validity_days=30, active=True)
+    promo = CouponTemplate(name="Promo: 10% off accessories", kind="percent", value=1000, categories="accessory",
+                           min_bill_minor=20000, validity_days=30, active=True)
+    session.add_all([after_repair, promo])
+    session.flush()
+    program.update_program(session, {"repair_coupon_template_id": after_repair.id}, actor=manager, now=now)
+    session.add(Coupon(code="WELCOME10", kind="promo", template_id=promo.id, usage_limit=100, used_count=0,
+                       valid_from=now - timedelta(days=30), valid_until=now + timedelta(days=60),
+                       created_by_id=manager.id, created_at=now))
+    if len(people) > 3:
+        accounts.enrol(session, people[1], actor=manager, now=now - timedelta(days=390))
+        accounts.set_referrer(session, people[3], people[1].phone, region=region, actor=manager,
+                              now=now - timedelta(days=390))
+    session.flush()
+
+
 def _pay(session: Session, sale, desk: StaffUser, rng: random.Random, now: datetime, sale_prefix: str) -> None:
-    """Pay a bill the way the desk does: cash with change, card, or both."""
-    total = checkout.current_bill(session, sale).quote.total_minor
+    """Pay a bill the way the desk does: cash with change, card, or both; a member spends the most
+    points allowed one time in three."""
+    plain = checkout.current_bill(session, sale)
+    wanted = sale_loyalty.LoyaltyRequest(use_max=rng.random() < 0.33)
+    plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines], wanted,
+                             now=now, locked=False)
+    loyalty = sale_loyalty.LoyaltyRequest(points=plan.points)
+    total = checkout.current_bill(session, sale, plan.adjustments).quote.total_minor
     style = rng.choice(["cash", "card", "split"])
     if style == "cash":
         tenders = [pricing.Tender("cash", -(-total // 10000) * 10000)]  # rounded up to 100: change due
@@ -169,7 +197,8 @@ def _pay(session: Session, sale, desk: StaffUser, rng: random.Random, now: datet
     else:
         tenders = [pricing.Tender("cash", total // 2), pricing.Tender("card", total - total // 2)]
     checkout.checkout(session, sale.id, key=secrets.token_urlsafe(24), tenders=tenders, expected_total_minor=total,
-                      actor=desk, payment_methods=["cash", "card"], number_prefix=sale_prefix, now=now)
+                      actor=desk, payment_methods=["cash", "card"], number_prefix=sale_prefix, loyalty=loyalty,
+                      now=now)
 
 
 def _pay_at_pickup(session: Session, order, items, *, desk: StaffUser, rng: random.Random, now: datetime,

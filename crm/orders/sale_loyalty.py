@@ -95,7 +95,7 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
     rules = load_rules(session)
     result.rules = rules
     if customer_id is None and not request.coupon_code.strip():
-        if request.points or request.use_max:
+        if request.points:  # "use the most allowed" on a walk-in's bill simply uses none
             raise LoyaltyCheckoutError(_l("Attach the customer to use their points."), field="points")
         result.spent_per_line = result.earn_per_line = [0] * len(lines)
         return result
