@@ -33,6 +33,8 @@ POST_DATA = {
     "sales.pay": {"key": "access-test-key", "expected_total": "10000", "pay_0": "100"},
     "catalogue.receive": {"quantity": "2", "note": "access test"},
     "catalogue.adjust": {"quantity": "-1", "reason": "access test"},
+    "loyalty.adjust": {"key": "access-adjust", "points": "5", "reason": "access test"},
+    "loyalty.referrer": {"referred_by": "+380671239999"},  # the referrer made by the objects fixture
 }
 
 
@@ -59,6 +61,7 @@ def objects(app):
             order_service.add_line(session, other_order, kind="labour", description=f"Work {n}", quantity=1,
                                    unit_price_minor=1000, actor=None)
         order = factories.order(customers[2])
+        factories.customer(name="Access Referrer", phone="+380671239999")
         line = order_service.add_line(session, order, kind="part", description="Screen", quantity=1,
                                       unit_price_minor=150000, actor=None)
         staff = factories.staff(role=Role.TECHNICIAN)

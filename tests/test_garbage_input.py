@@ -58,6 +58,8 @@ FORMS = [
     ("/sales/{sale}/customer", {"phone": "+380671110000"}),
     ("/sales/{sale}/pay", {"key": "garbage-key", "expected_total": "10000", "pay_0": "50", "pay_1": "50",
                            "pay_2": "", "loyalty_points": "0", "loyalty_coupon": ""}),
+    ("/loyalty/customers/{customer}/adjust", {"key": "garbage-adjust", "points": "5", "reason": "r"}),
+    ("/loyalty/customers/{customer}/referrer", {"referred_by": "+380671110000"}),
     ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
                               "restock_{paid_line}": "y"}),
 ]

@@ -66,9 +66,14 @@ def new():
 @bp.route("/<int:customer_id>")
 @roles_required(*ALL_STAFF)
 def profile(customer_id: int):
-    customer = _get_customer(customer_id)
+    return render_profile(_get_customer(customer_id))
+
+
+def render_profile(customer: Customer, code: int = 200):
+    """The customer's page with every module's section; other modules' views re-render it (422) when
+    a form in their section was refused, so what was typed stays."""
     sections = [(s.template, s.context(db.session, customer)) for s in profile_sections()]
-    return render_template("customers/profile.html", customer=customer, sections=sections)
+    return render_template("customers/profile.html", customer=customer, sections=sections), code
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
