@@ -11,6 +11,7 @@ from crm import create_app
 from crm.auth.models import Role
 from crm.auth.service import find_by_username
 from crm.extensions import db
+from crm.loyalty.models import CouponTemplate, Tier
 from crm.orders import service as order_service
 from tests import factories
 from tests.conftest import Auth, csrf_token
@@ -35,6 +36,8 @@ POST_DATA = {
     "catalogue.adjust": {"quantity": "-1", "reason": "access test"},
     "loyalty.adjust": {"key": "access-adjust", "points": "5", "reason": "access test"},
     "loyalty.referrer": {"referred_by": "+380671239999"},  # the referrer made by the objects fixture
+    "loyalty.earn_rates": {"rate_repair_labour": "5", "rate_repair_part": "0", "rate_accessory": "3",
+                           "rate_spare_part": "0", "rate_service": "3"},
 }
 
 
@@ -68,6 +71,13 @@ def objects(app):
         ids = {"customer_id": customers[2].id, "order_id": order.id, "line_id": line.id, "user_id": staff.id}
         ids["sale_id"] = _open_sale_with_one_item(session, taken=set(ids.values()))
         ids["item_id"], ids["category_id"] = _stocked_item_and_category(session, taken=set(ids.values()))
+        # A tier and a coupon template with ids no other object has.
+        session.add(Tier(id=9001, name="Access tier", rank=50, earn_multiplier_pct=100, accessory_discount_bp=0,
+                         free_diagnostics=False, queue_priority=False))
+        session.add(CouponTemplate(id=9002, name="Access coupon", kind="percent", value=1000, categories="accessory",
+                                   min_bill_minor=0, validity_days=30, active=True))
+        session.flush()
+        ids["tier_id"], ids["template_id"] = 9001, 9002
     assert len(set(ids.values())) == len(ids), ids
     return ids
 

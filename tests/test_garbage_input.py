@@ -58,6 +58,18 @@ FORMS = [
     ("/sales/{sale}/customer", {"phone": "+380671110000"}),
     ("/sales/{sale}/pay", {"key": "garbage-key", "expected_total": "10000", "pay_0": "50", "pay_1": "50",
                            "pay_2": "", "loyalty_points": "0", "loyalty_coupon": ""}),
+    ("/loyalty/settings", {"enabled": "y", "enrolment": "automatic", "point_value": "1", "redeem_cap": "30",
+                           "min_balance_to_redeem": "0", "redeem_categories": "accessory", "expiry_months": "12",
+                           "expiry_warning_days": "14", "welcome_bonus": "50", "birthday_bonus": "100",
+                           "anniversary_bonus": "100", "referral_bonus": "100", "referee_bonus": "50",
+                           "tier_window_months": "12", "repair_coupon_template_id": ""}),
+    ("/loyalty/settings/rates", {"rate_repair_labour": "5", "rate_accessory": "2.5"}),
+    ("/loyalty/tiers/new", {"name": "Garbage tier", "rank": "7", "min_spend": "100", "min_repairs": "2",
+                            "earn_multiplier": "120", "accessory_discount": "5", "free_diagnostics": "y"}),
+    ("/loyalty/coupons/templates/new", {"name": "Garbage coupon", "kind": "percent", "percent": "10", "amount": "",
+                                        "categories": "accessory", "min_bill": "10", "validity_days": "30"}),
+    ("/loyalty/coupons/promo/new", {"template_id": "1", "code": "GARBAGE-1", "usage_limit": "5",
+                                    "valid_from": "2026-01-01", "valid_until": "2026-02-01"}),
     ("/loyalty/customers/{customer}/adjust", {"key": "garbage-adjust", "points": "5", "reason": "r"}),
     ("/loyalty/customers/{customer}/referrer", {"referred_by": "+380671110000"}),
     ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
@@ -69,7 +81,7 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/sales/{paid}/receipt?size={v}", "/sales/end-of-day?day={v}", "/catalogue?q={v}",
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
-           "/sales/{sale}?use_max={v}&points=1"]
+           "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}"]
 
 
 @pytest.fixture

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("loyalty", __name__, url_prefix="/loyalty")
 
-from crm.loyalty import models, views  # noqa: E402,F401,I001
+from crm.loyalty import models, settings_views, views  # noqa: E402,F401,I001
