@@ -217,6 +217,9 @@ def reverse(session: Session, account: Account, *, restore: int, take_back: int,
         restored = restore
     shortfall = 0
     if take_back > 0:
+        done = find_entry(session, f"{key}:take_back")
+        if done is not None:  # a replay: answer as the first time, not from today's balance
+            return Reversal(restored=restored, reversed=-done.points, shortfall=done.unrecovered)
         expire_due(session, account, now=now)
         taken = min(take_back, account.balance)
         shortfall = take_back - taken
