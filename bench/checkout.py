@@ -11,15 +11,16 @@ import sys
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.loyalty.models import Account
 from crm.orders import checkout
 from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.sales_models import Sale
 
 
-def _open_bill(rng: random.Random, item_count: int, customer_count: int) -> int:
+def _open_bill(rng: random.Random, item_count: int, customer_count: int, members: list[int] | None = None) -> int:
     from crm.customers.models import Customer
 
-    customer = db.session.get(Customer, rng.randint(1, customer_count))
+    customer = db.session.get(Customer, rng.choice(members) if members else rng.randint(1, customer_count))
     sale = checkout.open_sale(db.session, actor=None, customer=customer)
     for item_id in rng.sample(range(1, item_count + 1), 2):
         checkout.add_item(db.session, sale, db.session.get(CatalogueItem, item_id), 1)
@@ -44,11 +45,26 @@ def measure_checkout(app, client, meter, rounds: int, rng: random.Random, summar
         db.session.remove()
     if not item_count:
         sys.exit("No catalogue items: regenerate the database with python -m bench.generate.")
+    with app.app_context():
+        members = list(db.session.scalars(select(Account.customer_id).where(Account.balance > 100).limit(5000)))
+        db.session.remove()
+    results = _rounds(app, client, meter, rounds, rng, summarize, item_count, customer_count, None,
+                      "checkout: cart page (GET)", "checkout: take payment (POST)")
+    if members:
+        results += _rounds(app, client, meter, rounds, rng, summarize, item_count, customer_count, members,
+                           "checkout with points: cart page (GET)", "checkout with points: take payment (POST)")
+    return results
+
+
+def _rounds(app, client, meter, rounds, rng, summarize, item_count, customer_count, members, page_name, post_name):
+    """Open a bill (untimed), load the cart page and post the payment it shows. With ``members`` the
+    customer is a member with points and the cart page is asked for the most points allowed."""
     page_times, page_sql, post_times, post_sql = [], [], [], []
+    spent = 0
     for i in range(rounds + 3):  # three warm-up rounds
         with app.app_context():
-            sale_id = _open_bill(rng, item_count, customer_count)
-        page = client.get(f"/sales/{sale_id}")
+            sale_id = _open_bill(rng, item_count, customer_count, members)
+        page = client.get(f"/sales/{sale_id}" + ("?use_max=y" if members else ""))
         if page.status_code != 200:
             sys.exit(f"GET /sales/{sale_id} answered HTTP {page.status_code}")
         timing = (meter.elapsed_ms, meter.statements)
@@ -56,7 +72,8 @@ def measure_checkout(app, client, meter, rounds: int, rng: random.Random, summar
         total = _field(html, "expected_total")
         amount = f"{int(total) // 100}.{int(total) % 100:02d}"
         form = {"csrf_token": _field(html, "csrf_token"), "key": _field(html, "key"), "expected_total": total,
-                "pay_1": amount}
+                "loyalty_points": _field(html, "loyalty_points"), "loyalty_coupon": "", "pay_1": amount}
+        spent += int(form["loyalty_points"] or 0) > 0
         response = client.post(f"/sales/{sale_id}/pay", data=form)
         if response.status_code != 302 or "/paid" not in response.headers.get("Location", ""):
             sys.exit(f"POST /sales/{sale_id}/pay answered HTTP {response.status_code}: {response.text[:500]}")
@@ -65,8 +82,9 @@ def measure_checkout(app, client, meter, rounds: int, rng: random.Random, summar
             page_sql.append(timing[1])
             post_times.append(meter.elapsed_ms)
             post_sql.append(meter.statements)
-    return [summarize("checkout: cart page (GET)", page_times, page_sql),
-            summarize("checkout: take payment (POST)", post_times, post_sql)]
+    if members and spent < rounds:
+        sys.exit(f"checkout with points: only {spent} of {rounds + 3} payments spent points")
+    return [summarize(page_name, page_times, page_sql), summarize(post_name, post_times, post_sql)]
 
 
 def summary(nearest_rank):

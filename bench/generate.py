@@ -19,6 +19,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, text
 
 from bench import BENCH_MANAGER, BENCH_PASSWORD, BENCH_TECHNICIAN, DEFAULT_DATABASE_URL, bench_app
+from bench.loyalty import generate_loyalty
 from bench.sales import generate_sales
 from crm.auth.models import Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password
@@ -181,8 +182,9 @@ def insert_batches(conn, table, rows: list[dict]) -> None:
 
 
 def wipe(conn) -> None:
-    # The item categories are seeded by the migrations and stay.
-    tables = [t for t in db.metadata.sorted_tables if t.name != "orders_item_category"]
+    # The item categories and the loyalty tiers are seeded by the migrations and stay.
+    kept = {"orders_item_category", "loyalty_tier"}
+    tables = [t for t in db.metadata.sorted_tables if t.name not in kept]
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
     else:
@@ -262,6 +264,7 @@ def generate(args) -> None:
             fix_sequences(conn)
         generate_sales(engine, rng, customers=args.customers, start=start, now=now, desk_id=staff_ids["desk"],
                        walk_ins=args.customers // 2, tick=tick)
+        generate_loyalty(engine, rng, now=now, tick=tick)
         if engine.dialect.name == "postgresql":
             # What autovacuum would soon do after a bulk load: fresh statistics and visibility map.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -33,6 +33,7 @@ from bench import (
     database_kind,
 )
 from bench.checkout import measure_checkout, summary
+from bench.loyalty import generate_loyalty
 from crm.auth import service as auth_service
 from crm.auth.models import Role
 from crm.auth.passwords import verify_password
@@ -226,6 +227,8 @@ def run(args) -> None:
         if not counts["customers_customer"]:
             sys.exit("No customers in this database: run python -m bench.generate first.")
         ensure_bench_users(db.session)
+        # A database generated before the loyalty release gets its members now.
+        generate_loyalty(db.engine, random.Random(args.seed), now=datetime.now(UTC))
         order_ids, order_numbers, customer_ids = samples(db.session, random.Random(args.seed))
         server = db.session.scalar(select(func.version())) if kind == "postgresql" else f"SQLite {sqlite_version}"
         db.session.remove()

@@ -114,10 +114,12 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
             result.tier = session.get(Tier, result.account.tier_id) if result.account.tier_id else None
             result.balance = (result.account.balance if locked
                               else sum(lot.remaining for lot in ledger.open_lots(session, customer.id, now)))
-            result.standing = tiers.standing(session, result.account, now=now)
+            if not locked:  # what the desk is shown; the checkout itself does not need it
+                result.standing = tiers.standing(session, result.account, now=now)
         elif result.will_enrol:
             result.tier = accounts.entry_tier(session)
-        result.personal_coupons = coupons.usable_personal(session, customer.id, now)
+        if not locked:
+            result.personal_coupons = coupons.usable_personal(session, customer.id, now)
 
     if not rules.active:
         if request.points or request.use_max or request.coupon_code.strip():
