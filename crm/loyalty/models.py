@@ -50,7 +50,7 @@ class Program(db.Model):
     tier_window_months: Mapped[int] = mapped_column(Integer, default=12)
     # The personal coupon issued after every paid repair (None: no coupon).
     repair_coupon_template_id: Mapped[int | None] = mapped_column(
-        ForeignKey("loyalty_coupon_template.id", use_alter=True, name="fk_loyalty_program_repair_coupon_template"))
+        ForeignKey("loyalty_coupon_template.id", name="fk_loyalty_program_repair_coupon_template"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -63,7 +63,7 @@ def upgrade():
     sa.CheckConstraint('point_value_minor > 0', name=op.f('ck_loyalty_program_point_value_positive')),
     sa.CheckConstraint('redeem_cap_bp BETWEEN 0 AND 10000', name=op.f('ck_loyalty_program_cap_is_share')),
     sa.CheckConstraint('welcome_bonus >= 0 AND birthday_bonus >= 0 AND anniversary_bonus >= 0 AND referral_bonus >= 0 AND referee_bonus >= 0', name=op.f('ck_loyalty_program_bonuses_not_negative')),
-    sa.ForeignKeyConstraint(['repair_coupon_template_id'], ['loyalty_coupon_template.id'], name='fk_loyalty_program_repair_coupon_template', use_alter=True),
+    sa.ForeignKeyConstraint(['repair_coupon_template_id'], ['loyalty_coupon_template.id'], name='fk_loyalty_program_repair_coupon_template'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_loyalty_program'))
     )
     op.create_table('loyalty_tier',
