@@ -63,6 +63,27 @@ class Config:
     # Number of proxies in front of the app (nginx: 1) so the client address is the real one.
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
+    # Notifications. A channel is used when configured; see README "Notifications".
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_SECURITY = os.environ.get("MAIL_SECURITY", "none")  # none | starttls | ssl
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "shop@localhost")
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_AUTH_HEADER = os.environ.get("SMS_GATEWAY_AUTH_HEADER", "")
+    SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}')
+    SMS_GATEWAY_ID_FIELD = os.environ.get("SMS_GATEWAY_ID_FIELD", "")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "")
+    TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+    TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "")
+    TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+    # Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every webhook call (setWebhook's secret_token).
+    TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+    NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
+    # Development only: run the scheduler inside the web process (never under gunicorn).
+    SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)
+
     BOOTSTRAP_SERVE_LOCAL = True
     PAGE_SIZE = 25
 

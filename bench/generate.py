@@ -114,10 +114,11 @@ def customer_rows(rng: random.Random, count: int, start: datetime) -> list[dict]
         if rng.random() < 0.4:
             email = f"{first_lat}.{last_lat}{rng.randrange(100)}@{rng.choice(DOMAINS)}".lower()
         created = start + SPAN * ((i - 1) / count)
+        birthday = (date(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28))
+                    if rng.random() < 0.5 else None)
         rows.append(dict(
-            id=i, phone=phone, name=name, email=email,
-            birthday=date(1950 + rng.randrange(55), 1 + rng.randrange(12), 1 + rng.randrange(28))
-            if rng.random() < 0.5 else None,
+            id=i, phone=phone, name=name, email=email, birthday=birthday,
+            birthday_mmdd=birthday.month * 100 + birthday.day if birthday else None,
             service_consent=rng.random() < 0.97, service_consent_at=created,
             marketing_consent=rng.random() < 0.6, marketing_consent_at=created, notes="",
             search_text=fast_search_text(name, email, phone), created_at=created, updated_at=created,

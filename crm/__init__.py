@@ -32,6 +32,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    from crm.scheduler import start_in_web
+
+    start_in_web(app)
     return app
 
 
@@ -67,14 +70,18 @@ def register_blueprints(app: Flask) -> None:
     from crm import main
     from crm.auth import bp as auth_bp
     from crm.customers import bp as customers_bp
+    from crm.customers.public_views import public_bp as customer_public_bp
     from crm.loyalty import bp as loyalty_bp
+    from crm.notifications import bp as notifications_bp
     from crm.orders import bp as orders_bp
     from crm.orders import catalogue_bp, sales_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(customer_public_bp)
     app.register_blueprint(loyalty_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(sales_bp)

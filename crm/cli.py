@@ -44,3 +44,45 @@ def demo(customers: int, seed: int) -> None:
     click.echo("Demo logins (username / password):")
     for username, password, role in DEMO_LOGINS:
         click.echo(f"  {role:<11} {username} / {password}")
+
+
+@crm_cli.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduler: the one process that runs every scheduled job (dispatch, bonuses, expiry, ...)."""
+    from crm.scheduler import build
+
+    sched = build(current_app._get_current_object())
+    click.echo("Scheduler running these jobs (Ctrl+C stops it):")
+    for job in sched.get_jobs():
+        click.echo(f"  {job.id:<22} {job.trigger}")
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
+@crm_cli.command("run-job")
+@click.argument("name")
+@click.option("--as-of", "as_of_day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as of this day (noon, shop time) instead of now: a missed day, or a test.")
+def run_job_command(name: str, as_of_day) -> None:
+    """Run one scheduled job once (for cron users and tests). Safe to repeat: jobs do their work once."""
+    from crm.jobs import discover
+    from crm.scheduler import as_of, run_job
+
+    jobs = discover()
+    if name not in jobs:
+        raise click.ClickException(f"No job called {name!r}. Jobs: {', '.join(sorted(jobs))}.")
+    now = as_of(as_of_day.date()) if as_of_day else None
+    result = run_job(current_app._get_current_object(), name, now=now)
+    click.echo(f"{name}: {result}")
+
+
+@crm_cli.command("jobs")
+def list_jobs() -> None:
+    """List the scheduled jobs and when they run."""
+    from crm.jobs import discover
+
+    for job in sorted(discover().values(), key=lambda j: j.name):
+        summary = next(iter((job.function.__doc__ or "").strip().splitlines()), "")
+        click.echo(f"{job.name:<22} {job.schedule:<28} {summary}")

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, String, Text
+from sqlalchemy import Boolean, Date, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -25,11 +25,19 @@ class Customer(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
     birthday: Mapped[date | None] = mapped_column(Date)
+    # month * 100 + day of the birthday, kept by the service: the birthday job's indexed "who is due".
+    birthday_mmdd: Mapped[int | None] = mapped_column(SmallInteger, index=True)
     service_consent: Mapped[bool] = mapped_column(Boolean, default=True)
     service_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     marketing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
+    # How the customer wants to hear from the shop: auto (the first usable of Telegram, e-mail, SMS),
+    # or one channel, tried first. Language of the messages (None: the shop's default).
+    preferred_channel: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    language: Mapped[str | None] = mapped_column(String(10))
+    # Set when the customer sends the bot "/start <code>" from the deep link printed on their receipt.
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
     # Lower-cased name, e-mail and phone digits (international and national), kept by the service.
     search_text: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

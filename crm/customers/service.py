@@ -58,6 +58,7 @@ def _apply(customer: Customer, data: CustomerData, phone: str, now: datetime) ->
     customer.phone = phone
     customer.email = (data.email or "").strip().lower() or None
     customer.birthday = data.birthday
+    customer.birthday_mmdd = data.birthday.month * 100 + data.birthday.day if data.birthday else None
     customer.service_consent = data.service_consent
     customer.marketing_consent = data.marketing_consent
     customer.notes = (data.notes or "").strip()

@@ -17,7 +17,7 @@ from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.database import utcnow
-from crm.loyalty import ledger
+from crm.loyalty import ledger, messages
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Account, LedgerEntry, Tier
 from crm.loyalty.program import get_program
@@ -72,6 +72,8 @@ def enrol(session: Session, customer: Customer, *, actor: StaffUser | None = Non
         ledger.credit(session, account, "bonus", program.welcome_bonus, key=f"welcome:{customer.id}",
                       reason=str(_l("Welcome to the loyalty program")), reference=f"customer:{customer.id}",
                       actor=actor, now=now, expiry_months=program.expiry_months)
+    if created and program.enabled:
+        messages.welcome(session, customer, account, now=now)
     return account
 
 

@@ -1,18 +1,38 @@
-"""Loyalty work the scheduler runs (the scheduler itself arrives with the notifications issue). Each job
-is an idempotent function of ``now``: it selects what is due in SQL and does it once, because every
-effect carries a unique key (an expiry is keyed by its lot, a tier move by the review's result)."""
+"""Loyalty work the scheduler runs. Each job is an idempotent function of ``now``: it selects what is
+due in SQL ("due and not yet done", an anti-join on the effect's unique key) and does each item once,
+under the customer's account lock, committing per customer. A birthday or anniversary missed while
+the scheduler was down is honoured up to the notification settings' catch-up days late."""
 
-from datetime import datetime
+from calendar import isleap
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import Session
 
+from crm.customers.models import Customer
 from crm.database import utcnow
-from crm.loyalty import ledger, tiers
-from crm.loyalty.models import LedgerEntry
+from crm.jobs import daily
+from crm.loyalty import accounts, ledger, messages, tiers
+from crm.loyalty.models import Account, LedgerEntry, TierChange
+from crm.loyalty.program import get_program
+from crm.notifications.models import OutboxMessage
+from crm.notifications.settings import get_settings
+from crm.shop_time import local_date, mmdd, utc_from_local
+
+BATCH = 500
 
 
-def expire_points(session: Session, *, now: datetime | None = None, batch: int = 500) -> int:
+@daily("expire-points", at="02:30")
+def expire_points_job(session: Session, now: datetime) -> int:
+    """Expire the points past their expiry date, a batch of customers per transaction."""
+    total = 0
+    while done := expire_points(session, now=now, batch=BATCH):
+        session.commit()
+        total += done
+    return total
+
+
+def expire_points(session: Session, *, now: datetime | None = None, batch: int = BATCH) -> int:
     """Expire what is left of every lot past its expiry. The customers due come from the partial
     index on open lots; each customer's account is locked while their lots expire. The caller commits
     (per batch, so a long run holds no lock for long). Returns how many customers had points expire."""
@@ -29,6 +49,128 @@ def expire_points(session: Session, *, now: datetime | None = None, batch: int =
     return done
 
 
-def review_tiers(session: Session, *, now: datetime | None = None) -> int:
-    """The periodic tier review (see crm.loyalty.tiers.review_tiers)."""
-    return tiers.review_tiers(session, now=now)
+@daily("tier-review", at="03:00")
+def review_tiers(session: Session, now: datetime) -> int:
+    """The periodic tier review (see crm.loyalty.tiers.review_tiers), then a message for every tier
+    change not yet announced."""
+    moved = tiers.review_tiers(session, now=now)
+    session.commit()
+    announce_tier_changes(session, now=now)
+    return moved
+
+
+def announce_tier_changes(session: Session, *, now: datetime) -> int:
+    since = now - timedelta(days=get_settings(session).catch_up_days + 1)
+    key = literal("tier:") + cast(TierChange.id, String)
+    changes = list(session.scalars(
+        select(TierChange).where(TierChange.created_at > since,
+                                 ~exists().where(OutboxMessage.dedupe_key == key)).order_by(TierChange.id)))
+    for change in changes:
+        messages.tier_changed(session, session.get(Customer, change.customer_id), change, now=now)
+        session.commit()
+    return len(changes)
+
+
+def _days_due(session: Session, now: datetime) -> list[date]:
+    today = local_date(now)
+    return [today - timedelta(days=n) for n in range(get_settings(session).catch_up_days, -1, -1)]
+
+
+def _codes(day: date) -> list[int]:
+    """Month-day codes celebrated on ``day``: 29 February is celebrated on the 28th in other years."""
+    return [mmdd(day), 229] if (day.month, day.day) == (2, 28) and not isleap(day.year) else [mmdd(day)]
+
+
+def _not_awarded(kind: str, year: int):
+    key = literal(f"{kind}:") + cast(Account.customer_id, String) + literal(f":{year}")
+    return ~exists().where(LedgerEntry.idempotency_key == key)
+
+
+def _done_by_another_run(session: Session, customer_id: int, key: str) -> bool:
+    """Under the customer's lock, whether a run in another process awarded this since our selection
+    (then it also queued the greeting, in the same transaction)."""
+    ledger.lock_account(session, customer_id)
+    if ledger.find_entry(session, key) is None:
+        return False
+    session.commit()
+    return True
+
+
+@daily("birthday-bonuses", at="09:00")
+def birthday_bonuses(session: Session, now: datetime) -> int:
+    """Every member whose birthday fell on a day of the catch-up window and who has no bonus for that
+    year gets it, with the greeting (sent to those who agreed to marketing)."""
+    program = get_program(session)
+    if not program.enabled or program.birthday_bonus <= 0:
+        return 0
+    awarded = 0
+    for day in _days_due(session, now):
+        due = session.scalars(
+            select(Account.customer_id).join(Customer, Customer.id == Account.customer_id)
+            .where(Customer.birthday_mmdd.in_(_codes(day)), _not_awarded("birthday", day.year))
+            .order_by(Account.customer_id)).all()
+        for customer_id in due:
+            if _done_by_another_run(session, customer_id, f"birthday:{customer_id}:{day.year}"):
+                continue
+            customer = session.get(Customer, customer_id)
+            entry = accounts.award_birthday_bonus(session, customer, day.year, now=now)
+            if entry is not None:
+                account = accounts.get_account(session, customer_id)
+                messages.event_bonus(session, customer, account, "birthday", day.year, entry.points, now=now)
+                awarded += 1
+            session.commit()
+    return awarded
+
+
+@daily("anniversary-bonuses", at="09:05")
+def anniversary_bonuses(session: Session, now: datetime) -> int:
+    """Every member whose first purchase was on this day of an earlier year gets the anniversary bonus
+    once per year, with the greeting."""
+    program = get_program(session)
+    if not program.enabled or program.anniversary_bonus <= 0:
+        return 0
+    awarded = 0
+    for day in _days_due(session, now):
+        year_start = utc_from_local(date(day.year, 1, 1))
+        due = session.execute(
+            select(Account.customer_id, Account.first_purchase_at)
+            .where(Account.first_purchase_mmdd.in_(_codes(day)), Account.first_purchase_at < year_start,
+                   _not_awarded("anniversary", day.year))
+            .order_by(Account.customer_id)).all()
+        for customer_id, first_purchase_at in due:
+            if _done_by_another_run(session, customer_id, f"anniversary:{customer_id}:{day.year}"):
+                continue
+            customer = session.get(Customer, customer_id)
+            entry = accounts.award_anniversary_bonus(session, customer, day.year, now=now)
+            if entry is not None:
+                account = accounts.get_account(session, customer_id)
+                years = day.year - local_date(first_purchase_at).year
+                messages.event_bonus(session, customer, account, "anniversary", day.year, entry.points, now=now,
+                                     years=years)
+                awarded += 1
+            session.commit()
+    return awarded
+
+
+@daily("expiry-warnings", at="10:00")
+def expiry_warnings(session: Session, now: datetime) -> int:
+    """Warn every customer whose points expire within the program's warning days, once per first
+    expiry date (a customer already warned in that period is not selected again)."""
+    program = get_program(session)
+    if not program.enabled or program.expiry_warning_days <= 0:
+        return 0
+    horizon = now + timedelta(days=program.expiry_warning_days)
+    warned = exists().where(OutboxMessage.customer_id == LedgerEntry.customer_id,
+                            OutboxMessage.event == "points_expiring",
+                            OutboxMessage.created_at > now - timedelta(days=program.expiry_warning_days))
+    rows = session.execute(
+        select(LedgerEntry.customer_id, func.sum(LedgerEntry.remaining), func.min(LedgerEntry.expires_at))
+        .where(LedgerEntry.remaining > 0, LedgerEntry.expires_at > now, LedgerEntry.expires_at <= horizon, ~warned)
+        .group_by(LedgerEntry.customer_id).order_by(LedgerEntry.customer_id)).all()
+    for customer_id, points, first_expiry in rows:
+        customer = session.get(Customer, customer_id)
+        account = accounts.get_account(session, customer_id)
+        messages.points_expiring(session, customer, account, int(points), local_date(first_expiry).isoformat(),
+                                 now=now)
+        session.commit()
+    return len(rows)

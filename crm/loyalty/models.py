@@ -6,7 +6,18 @@ balance on ``loyalty_account`` is a cache written in the same transaction (see l
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import StaffUser
@@ -126,6 +137,8 @@ class Account(db.Model):
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("customers_customer.id"), index=True)
     referral_rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # month * 100 + day of the first purchase in the shop's time zone: the anniversary job's index.
+    first_purchase_mmdd: Mapped[int | None] = mapped_column(SmallInteger, index=True)
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     customer: Mapped[Customer] = relationship(foreign_keys=[customer_id], lazy="raise")

@@ -14,7 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from crm.customers.models import Customer
 from crm.database import utcnow
+from crm.loyalty import messages
 from crm.loyalty.models import Account, Activity, Tier, TierChange
 from crm.loyalty.program import get_program, tiers
 
@@ -93,11 +95,13 @@ def upgrade_after_payment(session: Session, account: Account, *, now: datetime |
     current = next((t for t in all_tiers if t.id == account.tier_id), None)
     if best is None or (current is not None and best.rank <= current.rank):
         return None
-    session.add(TierChange(customer_id=account.customer_id, from_tier_id=account.tier_id, to_tier_id=best.id,
-                           reason=_reason(spend, repairs, get_program(session).tier_window_months), created_at=now))
+    change = TierChange(customer_id=account.customer_id, from_tier_id=account.tier_id, to_tier_id=best.id,
+                        reason=_reason(spend, repairs, get_program(session).tier_window_months), created_at=now)
+    session.add(change)
     account.tier_id = best.id
     account.tier_since = now
     session.flush()
+    messages.tier_changed(session, session.get(Customer, account.customer_id), change, now=now)
     return best
 
 

@@ -1,3 +1,8 @@
-"""Notifications: the transactional outbox, templates, channels (e-mail, SMS, Telegram), dispatcher.
+"""Notifications: the transactional outbox, message templates, channels (e-mail, SMS, Telegram) and the
+dispatcher. It depends on no other crm module: callers hand it a Recipient and the message's variables."""
 
-Empty for now: arrives with the notifications issue. It depends on nothing else in crm/."""
+from flask import Blueprint
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+from crm.notifications import models  # noqa: E402,F401,I001

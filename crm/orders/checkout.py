@@ -22,7 +22,7 @@ from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.money import InvalidAmount, parse_amount
-from crm.orders import pricing, sale_loyalty
+from crm.orders import messages, pricing, sale_loyalty
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.models import RepairOrderLine
 from crm.orders.sales_models import Payment, Sale, SaleLine
@@ -304,10 +304,11 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
         raise CheckoutError(error.message, field=error.field) from None
     if order is not None:
         try:
-            change_status(session, order, Status.PICKED_UP, actor=actor, note=str(_l("Paid, receipt %(n)s",
-                          n=sale.number)), via_checkout=True, now=now)
+            change = change_status(session, order, Status.PICKED_UP, actor=actor,
+                                   note=str(_l("Paid, receipt %(n)s", n=sale.number)), via_checkout=True, now=now)
         except OrderError as error:
             raise CheckoutError(error.message) from None
+        messages.picked_up(session, order, sale, change)
     session.flush()
     return sale
 

@@ -31,6 +31,7 @@ from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
 from crm.loyalty.program import rules as load_rules
 from crm.orders import pricing
+from crm.shop_time import local_date, mmdd
 
 
 class LoyaltyCheckoutError(RuleError):
@@ -226,6 +227,7 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
     first_purchase = account.first_purchase_at is None
     if first_purchase:
         account.first_purchase_at = now
+        account.first_purchase_mmdd = mmdd(local_date(now))
         accounts.reward_referral(session, account, actor=actor, now=now)
     tiers.upgrade_after_payment(session, account, now=now)
     if sale.repair_order_id is not None and program.repair_coupon_template_id:

@@ -13,6 +13,7 @@ from crm.auth.models import Role, StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.orders import messages
 from crm.orders.catalogue_models import CatalogueItem, StockMovement
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
 from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
@@ -125,6 +126,7 @@ def create_order(session: Session, customer: Customer, data: OrderData, *, creat
     session.add(OrderStatusChange(order_id=order.id, from_status=None, to_status=Status.RECEIVED.value,
                                   changed_by_id=order.created_by_id, changed_at=now, note=""))
     session.flush()
+    messages.order_received(session, order)
     return order
 
 
@@ -172,6 +174,7 @@ def change_status(session: Session, order: RepairOrder, to_status: str, *, actor
                                changed_by_id=actor.id, changed_at=now, note=note.strip())
     session.add(change)
     session.flush()
+    messages.status_changed(session, order, change)
     return change
 
 

@@ -1,0 +1,88 @@
+"""How the shop reaches a customer: the outbox's Recipient, the signed unsubscribe link and the code
+that links a Telegram chat."""
+
+import base64
+import hmac
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from crm.customers.models import Customer
+from crm.database import utcnow
+from crm.links import public_url
+from crm.notifications.outbox import Recipient, cancel_marketing
+
+CHANNEL_CHOICES = ("auto", "email", "sms", "telegram")
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe-marketing")
+
+
+def unsubscribe_token(customer_id: int) -> str:
+    return _serializer().dumps(customer_id)
+
+
+def customer_id_from_token(token: str) -> int | None:
+    """The customer a token was signed for, or None for anything forged or damaged."""
+    try:
+        value = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def unsubscribe_url(customer_id: int) -> str:
+    return public_url(f"/u/{unsubscribe_token(customer_id)}")
+
+
+def recipient(customer: Customer) -> Recipient:
+    return Recipient(
+        customer_id=customer.id, name=customer.name, email=customer.email, phone=customer.phone,
+        telegram_chat_id=customer.telegram_chat_id, preferred_channel=customer.preferred_channel or "auto",
+        language=customer.language, service_consent=customer.service_consent,
+        marketing_consent=customer.marketing_consent, unsubscribe_url=unsubscribe_url(customer.id))
+
+
+def unsubscribe(session: Session, customer: Customer) -> bool:
+    """Turn marketing consent off (idempotent) and stop marketing messages not yet sent.
+    Returns whether the consent was on."""
+    was_on = customer.marketing_consent
+    if was_on:
+        customer.marketing_consent = False
+        customer.marketing_consent_at = utcnow()
+    cancel_marketing(session, customer.id, reason="The customer unsubscribed from marketing messages.")
+    session.flush()
+    return was_on
+
+
+def telegram_start_code(customer_id: int) -> str:
+    """The code of the customer's Telegram deep link (t.me/<bot>?start=<code>): the id and an HMAC of
+    it, so it cannot be guessed or altered, needs no storage, and fits Telegram's 64 characters."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"telegram:{customer_id}".encode(), "sha256")
+    return f"{customer_id}-{base64.urlsafe_b64encode(digest.digest()[:16]).decode().rstrip('=')}"
+
+
+def customer_id_from_start_code(code: str) -> int | None:
+    head, _, _tail = code.partition("-")
+    if not head.isdigit() or len(head) > 10:
+        return None
+    return int(head) if hmac.compare_digest(telegram_start_code(int(head)), code) else None
+
+
+def telegram_link(customer_id: int) -> str | None:
+    """The deep link printed on receipts, when the shop has a bot."""
+    bot = current_app.config.get("TELEGRAM_BOT_USERNAME")
+    return f"https://t.me/{bot.lstrip('@')}?start={telegram_start_code(customer_id)}" if bot else None
+
+
+def link_telegram_chat(session: Session, code: str, chat_id: str) -> Customer | None:
+    """Record the chat that sent "/start <code>"; None when the code is not one of ours."""
+    customer_id = customer_id_from_start_code(code)
+    customer = session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        return None
+    customer.telegram_chat_id = chat_id
+    session.flush()
+    return customer

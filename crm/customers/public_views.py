@@ -1,0 +1,47 @@
+"""Pages a customer reaches without logging in: the one-click unsubscribe link of marketing messages,
+and the Telegram webhook that links a chat when the customer sends the bot their /start code."""
+
+import hmac
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from crm.auth.access import public
+from crm.customers import contact
+from crm.customers.models import Customer
+from crm.extensions import csrf, db, limiter
+from crm.notifications.channels import start_code_from_update
+
+public_bp = Blueprint("customer_public", __name__)
+
+
+@public_bp.route("/u/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt  # mail clients POST here for RFC 8058 one-click unsubscribe; the signed token is the proof
+@limiter.limit("30 per minute")
+def unsubscribe(token: str):
+    """One click: the link itself turns marketing off (GET from a browser, POST from a mail client)."""
+    customer_id = contact.customer_id_from_token(token) if len(token) <= 200 else None
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        return render_template("customers/unsubscribe.html", customer=None), 404
+    contact.unsubscribe(db.session, customer)
+    db.session.commit()
+    return render_template("customers/unsubscribe.html", customer=customer)
+
+
+@public_bp.route("/telegram/webhook", methods=["POST"])
+@public
+@csrf.exempt  # Telegram's servers post here; they prove themselves with the secret token header
+@limiter.limit("120 per minute")
+def telegram_webhook():
+    secret = current_app.config.get("TELEGRAM_WEBHOOK_SECRET") or ""
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not secret or not hmac.compare_digest(secret.encode(), given.encode()):
+        abort(404)
+    update = request.get_json(silent=True)
+    found = start_code_from_update(update) if isinstance(update, dict) else None
+    if found is not None:
+        chat_id, code = found
+        if contact.link_telegram_chat(db.session, code, chat_id) is not None:
+            db.session.commit()
+    return jsonify(ok=True)

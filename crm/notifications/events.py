@@ -1,0 +1,107 @@
+"""The messages the shop sends: for each event its kind (service or marketing), the variables its
+templates may use, sample values for the preview, and the default wording in English.
+
+Service messages need the customer's service consent; marketing messages need marketing consent,
+wait out the quiet hours and carry an unsubscribe link."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+SERVICE, MARKETING = "service", "marketing"
+
+COMMON_VARIABLES = {
+    "customer_name": _l("The customer's name"),
+    "shop_name": _l("The shop's name"),
+    "shop_phone": _l("The shop's phone number"),
+}
+ORDER_VARIABLES = {
+    "order_number": _l("The repair order's number"),
+    "device": _l("The device (type, brand, model)"),
+    "tracking_url": _l("The customer's private link to the repair's status"),
+}
+POINTS_VARIABLES = {
+    "points_balance": _l("The points balance after the event"),
+}
+SAMPLE = {
+    "customer_name": "Olena Kovalenko", "shop_name": "Repair Shop", "shop_phone": "+380 44 123 4567",
+    "order_number": "R-000123", "device": "Phone Apple iPhone 12", "tracking_url": "https://shop.example/t/abc",
+    "status": "Awaiting parts", "total": "1,250.00 UAH", "points_earned": 62, "points_balance": 340,
+    "tier_name": "Silver", "previous_tier_name": "Bronze", "direction": "up", "bonus_points": 100,
+    "years": 2, "points_expiring": 120, "expires_on": "2026-12-31", "referral_code": "K7PQ2M",
+    "unsubscribe_url": "https://shop.example/u/token",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    code: str
+    label: object  # a lazy string
+    kind: str
+    subject: str
+    body: str
+    variables: dict = field(default_factory=dict)
+
+    @property
+    def all_variables(self) -> dict:
+        extra = {"unsubscribe_url": _l("One-click unsubscribe link (added to every marketing message)")} \
+            if self.kind == MARKETING else {}
+        return {**COMMON_VARIABLES, **self.variables, **extra}
+
+    def sample(self) -> dict:
+        return {name: SAMPLE[name] for name in self.all_variables}
+
+
+EVENTS: dict[str, Event] = {e.code: e for e in [
+    Event("order_received", _l("Order received"), SERVICE,
+          "{{ shop_name }}: repair {{ order_number }} received",
+          "Hello {{ customer_name }},\n\nwe have received your {{ device }} for repair (order {{ order_number }}).\n"
+          "Follow the repair here: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          ORDER_VARIABLES),
+    Event("status_changed", _l("Repair status changed"), SERVICE,
+          "{{ shop_name }}: repair {{ order_number }} is now {{ status }}",
+          "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is now: {{ status }}.\n"
+          "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          {**ORDER_VARIABLES, "status": _l("The new status")}),
+    Event("ready_for_pickup", _l("Ready for pickup"), SERVICE,
+          "{{ shop_name }}: your {{ device }} is ready",
+          "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is ready for pickup.\n"
+          "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          ORDER_VARIABLES),
+    Event("picked_up", _l("Picked up and paid"), SERVICE,
+          "{{ shop_name }}: thank you",
+          "Hello {{ customer_name }},\n\nthank you for picking up your {{ device }} (order {{ order_number }}), "
+          "paid {{ total }}.\n{% if points_earned %}You earned {{ points_earned }} points; "
+          "your balance is {{ points_balance }} points.\n{% endif %}\n{{ shop_name }} {{ shop_phone }}",
+          {**ORDER_VARIABLES, "total": _l("The amount paid"), "points_earned": _l("Points earned (0 if none)"),
+           **POINTS_VARIABLES}),
+    Event("tier_changed", _l("Tier changed"), SERVICE,
+          "{{ shop_name }}: you are now {{ tier_name }}",
+          "Hello {{ customer_name }},\n\n{% if direction == 'up' %}congratulations: you have reached {{ tier_name }}."
+          "{% else %}your tier is now {{ tier_name }} (was {{ previous_tier_name }}).{% endif %}\n\n"
+          "{{ shop_name }} {{ shop_phone }}",
+          {"tier_name": _l("The new tier"), "previous_tier_name": _l("The previous tier"),
+           "direction": _l("'up' or 'down'")}),
+    Event("welcome", _l("Welcome to the program"), SERVICE,
+          "Welcome to the {{ shop_name }} loyalty program",
+          "Hello {{ customer_name }},\n\nwelcome to our loyalty program. Your balance: {{ points_balance }} points.\n"
+          "Your referral code for friends: {{ referral_code }}\n\n{{ shop_name }} {{ shop_phone }}",
+          {**POINTS_VARIABLES, "referral_code": _l("The customer's referral code")}),
+    Event("birthday", _l("Birthday greeting"), MARKETING,
+          "Happy birthday from {{ shop_name }}",
+          "Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "
+          "({{ points_balance }} points now).\n\n{{ shop_name }} {{ shop_phone }}",
+          {"bonus_points": _l("The bonus points"), **POINTS_VARIABLES}),
+    Event("anniversary", _l("First-visit anniversary"), MARKETING,
+          "{{ years }} year(s) with {{ shop_name }}",
+          "Hello {{ customer_name }},\n\n{{ years }} year(s) ago you first came to us. Thank you! We have added "
+          "{{ bonus_points }} points to your balance ({{ points_balance }} points now).\n\n"
+          "{{ shop_name }} {{ shop_phone }}",
+          {"years": _l("Years since the first visit"), "bonus_points": _l("The bonus points"), **POINTS_VARIABLES}),
+    Event("points_expiring", _l("Points about to expire"), SERVICE,
+          "{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}",
+          "Hello {{ customer_name }},\n\n{{ points_expiring }} of your points expire on {{ expires_on }}. "
+          "Your balance: {{ points_balance }} points.\n\n{{ shop_name }} {{ shop_phone }}",
+          {"points_expiring": _l("Points that expire"), "expires_on": _l("The date they expire"),
+           **POINTS_VARIABLES}),
+]}

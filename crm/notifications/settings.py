@@ -1,0 +1,33 @@
+"""The notification settings row: read with defaults until the manager first saves it."""
+
+from sqlalchemy.orm import Session
+
+from crm.database import utcnow
+from crm.notifications.models import NotificationSettings
+
+DEFAULTS = dict(notify_statuses="awaiting_approval,awaiting_parts,cancelled", quiet_start_minute=21 * 60,
+                quiet_end_minute=9 * 60, max_attempts=6, catch_up_days=7)
+
+
+def get_settings(session: Session) -> NotificationSettings:
+    """The saved settings, or an unsaved row holding the defaults (never added to the session)."""
+    row = session.get(NotificationSettings, 1)
+    return row if row is not None else NotificationSettings(id=1, **DEFAULTS)
+
+
+def notify_statuses(settings: NotificationSettings) -> set[str]:
+    return {s for s in settings.notify_statuses.split(",") if s}
+
+
+def save_settings(session: Session, **values) -> NotificationSettings:
+    row = session.get(NotificationSettings, 1)
+    if row is None:
+        row = NotificationSettings(id=1, **DEFAULTS)
+        session.add(row)
+    for name, value in values.items():
+        if name not in DEFAULTS:
+            raise ValueError(f"unknown setting {name}")
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.flush()
+    return row

@@ -1,0 +1,101 @@
+"""Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" updates."""
+
+import re
+import urllib.parse
+from collections.abc import Mapping
+from http.client import HTTPException
+from typing import Any
+
+from .channel_base import (
+    BODY_EXCERPT,
+    ChannelError,
+    OutgoingMessage,
+    SendResult,
+    Settings,
+    as_text,
+    describe_error,
+    dig,
+    json_or_none,
+    post_json,
+    scrub,
+    shorten,
+)
+
+
+class TelegramChannel:
+    """Messages from the shop's bot to a chat that linked itself with /start CODE."""
+
+    name = "telegram"
+
+    def __init__(self, config: Mapping[str, Any]):
+        settings = Settings(config)
+        self.token = settings.text("TELEGRAM_BOT_TOKEN")
+        self.api_base = settings.http_url("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/")
+        self.timeout = settings.number("TELEGRAM_TIMEOUT", 10)
+        self.config_error = settings.error
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        if not self.configured:
+            raise ChannelError("Telegram is not set up (TELEGRAM_BOT_TOKEN is empty)")
+        if self.config_error:
+            raise ChannelError(self.config_error)
+        text = f"{message.subject}\n\n{message.text}" if message.subject.strip() else message.text
+        body = {"chat_id": message.to, "text": text, "disable_web_page_preview": True}
+        url = f"{self.api_base}/bot{urllib.parse.quote(self.token, safe=':')}/sendMessage"
+        try:
+            status, answer = post_json(url, body, {}, self.timeout)
+        except (OSError, HTTPException, ValueError) as exc:
+            # `from None`: the cause would carry the URL, and with it the token, into logs.
+            raise self._error(f"Telegram unreachable: {describe_error(exc)}") from None
+        data = json_or_none(answer)
+        data = data if isinstance(data, dict) else {}
+        if 200 <= status < 300 and data.get("ok") is not False:
+            return SendResult(provider_id=dig(data, "result.message_id"))
+        raise self._refusal(status, data, answer)
+
+    def _refusal(self, status: int, data: dict, answer: bytes) -> ChannelError:
+        """400 (chat not found, bad text) and 403 (bot blocked) concern this chat and stay so;
+        401/404 mean a wrong token, 429 and 5xx a busy Telegram: both may pass later."""
+        code = data.get("error_code")
+        code = code if isinstance(code, int) and not isinstance(code, bool) else status
+        description = data.get("description")
+        if not isinstance(description, str):
+            description = shorten(self._scrub(as_text(answer)), BODY_EXCERPT)
+        reason = f"Telegram refused the message ({code}): {description}"
+        retry_after = dig(data, "parameters.retry_after")
+        if retry_after:
+            reason += f"; retry after {retry_after} s"
+        return self._error(reason, permanent=code in (400, 403))
+
+    def _scrub(self, text: str) -> str:
+        quoted = (urllib.parse.quote(self.token, safe=":"), urllib.parse.quote(self.token, safe=""))
+        return scrub(text, (self.token, *quoted))
+
+    def _error(self, reason: str, permanent: bool = False) -> ChannelError:
+        return ChannelError(self._scrub(reason), permanent=permanent)
+
+
+_START = re.compile(r"/start ([A-Za-z0-9_-]{1,64})")
+
+
+def start_code_from_update(update: Any) -> tuple[str, str] | None:
+    """(chat id, code) when a Telegram update is a message reading "/start CODE", else None.
+
+    The update comes from the webhook, so anyone can post anything: any other shape is None."""
+    message = update.get("message") if isinstance(update, Mapping) else None
+    if not isinstance(message, Mapping):
+        return None
+    text, chat = message.get("text"), message.get("chat")
+    if not isinstance(text, str) or not isinstance(chat, Mapping):
+        return None
+    match = _START.fullmatch(text.strip())
+    chat_id = chat.get("id")
+    if not match or not isinstance(chat_id, int | str):
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,20}", str(chat_id)):  # Telegram sends numbers; True, "abc" fail here
+        return None
+    return str(chat_id), match.group(1)

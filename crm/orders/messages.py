@@ -1,0 +1,58 @@
+"""The repair's messages to its customer, added to the outbox in the transaction of the change:
+received, status changed (for the statuses the settings name), ready for pickup, and picked up with
+the points of the payment. Keys: ``order:<id>:received``, ``status:<status change id>``."""
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from crm.customers import contact
+from crm.customers.models import Customer
+from crm.links import public_url
+from crm.money import format_money
+from crm.notifications.outbox import enqueue
+from crm.notifications.settings import get_settings, notify_statuses
+from crm.orders.device import DEVICE_TYPES
+from crm.orders.models import OrderStatusChange, RepairOrder
+from crm.orders.sales_models import Sale
+from crm.orders.status import Status
+
+
+def order_variables(order: RepairOrder, customer: Customer) -> dict:
+    device_type = str(DEVICE_TYPES.get(order.device_type, order.device_type))
+    return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
+            "shop_phone": current_app.config["SHOP_PHONE"], "order_number": order.number,
+            "device": " ".join(part for part in (device_type, order.brand, order.model) if part),
+            "tracking_url": public_url(f"/t/{order.tracking_token}")}
+
+
+def order_received(session: Session, order: RepairOrder) -> None:
+    customer = session.get(Customer, order.customer_id)
+    enqueue(session, contact.recipient(customer), "order_received", order_variables(order, customer),
+            dedupe_key=f"order:{order.id}:received", now=order.created_at)
+
+
+def status_changed(session: Session, order: RepairOrder, change: OrderStatusChange) -> None:
+    """Ready for pickup always messages; picked up is announced by the checkout (with its points);
+    other statuses message when the settings name them."""
+    target = Status(change.to_status)
+    if target == Status.PICKED_UP:
+        return
+    if target == Status.READY:
+        event = "ready_for_pickup"
+    elif target.value in notify_statuses(get_settings(session)):
+        event = "status_changed"
+    else:
+        return
+    customer = session.get(Customer, order.customer_id)
+    enqueue(session, contact.recipient(customer), event, {**order_variables(order, customer),
+                                                          "status": str(target.label)},
+            dedupe_key=f"status:{change.id}", now=change.changed_at)
+
+
+def picked_up(session: Session, order: RepairOrder, sale: Sale, change: OrderStatusChange) -> None:
+    customer = session.get(Customer, order.customer_id)
+    enqueue(session, contact.recipient(customer), "picked_up",
+            {**order_variables(order, customer), "total": format_money(sale.total_minor, current_app.config["CURRENCY"],
+                                                                       current_app.config["BABEL_DEFAULT_LOCALE"]),
+             "points_earned": sale.points_earned or 0, "points_balance": sale.points_balance_after or 0},
+            dedupe_key=f"status:{change.id}", now=change.changed_at)

@@ -1,0 +1,27 @@
+"""The shop's clock: timestamps are stored in UTC; days (birthdays, anniversaries, quiet hours) are the
+shop's days, in SHOP_TIMEZONE."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+
+def shop_tz() -> ZoneInfo:
+    name = current_app.config.get("SHOP_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name) if name else ZoneInfo("UTC")
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(shop_tz()).date()
+
+
+def mmdd(day: date) -> int:
+    """Month and day as one indexed number: 14 February is 214."""
+    return day.month * 100 + day.day
+
+
+def utc_from_local(day: date, minute: int = 0) -> datetime:
+    """The UTC instant of ``minute`` past midnight on ``day`` in the shop's time zone."""
+    local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=shop_tz())
+    return local.astimezone(UTC)

@@ -1,0 +1,90 @@
+"""The customer's side: the one-click unsubscribe link (no login) and linking a Telegram chat."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from crm.customers import contact
+from crm.customers.models import Customer
+from crm.extensions import db
+from crm.notifications.models import OutboxMessage
+from crm.notifications.outbox import enqueue
+from tests import factories
+from tests.helpers import app_session
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _channels(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", "hook-secret")
+
+
+def _customer_with_pending_greeting(app) -> tuple[int, str, int, int]:
+    with app_session(app) as session:
+        customer = factories.customer(email="o@example.com", marketing_consent=True)
+        recipient = contact.recipient(customer)
+        greeting = enqueue(session, recipient, "birthday", {"bonus_points": 1, "points_balance": 1}, now=NOW)
+        service = enqueue(session, recipient, "welcome", {}, now=NOW)
+        session.flush()
+        return customer.id, recipient.unsubscribe_url, greeting.id, service.id
+
+
+def test_the_unsubscribe_link_works_without_login_and_stops_marketing(app, client):
+    customer_id, url, greeting_id, service_id = _customer_with_pending_greeting(app)
+    path = url.removeprefix("http://localhost:5000")
+    response = client.get(path)
+    assert response.status_code == 200 and "You are unsubscribed" in response.get_data(as_text=True)
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        assert customer.marketing_consent is False and customer.marketing_consent_at is not None
+        assert db.session.get(OutboxMessage, greeting_id).status == "skipped"
+        assert db.session.get(OutboxMessage, service_id).status == "pending"  # repairs still reported
+        later = enqueue(db.session, contact.recipient(customer), "birthday", {}, now=NOW)
+        assert later.status == "skipped"
+    assert client.get(path).status_code == 200  # a second click changes nothing and still answers
+
+
+def test_mail_clients_unsubscribe_with_one_post(app, client):
+    customer_id, url, _greeting, _service = _customer_with_pending_greeting(app)
+    response = client.post(url.removeprefix("http://localhost:5000"), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).marketing_consent is False
+
+
+@pytest.mark.parametrize("token", ["garbage", "MQ.forged", "x" * 500, "%00", "1"])
+def test_a_damaged_or_forged_link_changes_nothing(app, client, token):
+    customer_id, _url, _greeting, _service = _customer_with_pending_greeting(app)
+    response = client.get(f"/u/{token}")
+    assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).marketing_consent is True
+
+
+def test_the_bots_start_code_links_the_customers_chat(app, client):
+    with app_session(app):
+        customer = factories.customer()
+        code = contact.telegram_start_code(customer.id)
+        customer_id = customer.id
+    update = {"update_id": 5, "message": {"chat": {"id": 777001}, "text": f"/start {code}"}}
+    response = client.post("/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).telegram_chat_id == "777001"
+
+
+def test_the_webhook_refuses_without_the_secret_and_ignores_forged_codes(app, client):
+    with app_session(app):
+        customer = factories.customer()
+        customer_id = customer.id
+        forged = f"{customer.id}-AAAAAAAAAAAAAAAAAAAAAA"
+    update = {"update_id": 6, "message": {"chat": {"id": 1}, "text": f"/start {forged}"}}
+    assert client.post("/telegram/webhook", json=update).status_code == 404
+    assert client.post("/telegram/webhook", json=update,
+                       headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}).status_code == 200
+    assert client.post("/telegram/webhook", data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"},
+                       content_type="application/json").status_code == 200
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).telegram_chat_id is None
