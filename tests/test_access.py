@@ -13,6 +13,7 @@ from crm.auth.service import find_by_username
 from crm.customers.contact import unsubscribe_token
 from crm.extensions import db
 from crm.loyalty.models import CouponTemplate, Tier
+from crm.notifications.models import OutboxMessage
 from crm.orders import service as order_service
 from tests import factories
 from tests.conftest import Auth, csrf_token
@@ -38,6 +39,9 @@ POST_DATA = {
     "catalogue.adjust": {"quantity": "-1", "reason": "access test"},
     "loyalty.adjust": {"key": "access-adjust", "points": "5", "reason": "access test"},
     "loyalty.referrer": {"referred_by": "+380671239999"},  # the referrer made by the objects fixture
+    "notifications.settings": {"quiet_start": "21:00", "quiet_end": "09:00", "max_attempts": "6",
+                               "catch_up_days": "7"},
+    "notifications.edit_template": {"subject": "Hi", "body": "Hello {{ customer_name }}", "submit": "Save"},
     "loyalty.earn_rates": {"rate_repair_labour": "5", "rate_repair_part": "0", "rate_accessory": "3",
                            "rate_spare_part": "0", "rate_service": "3"},
 }
@@ -81,6 +85,11 @@ def objects(app):
         session.flush()
         ids["tier_id"], ids["template_id"] = 9001, 9002
         ids["token"] = unsubscribe_token(customers[2].id)  # the unsubscribe link of a marketing message
+        failed = OutboxMessage(id=9003, event="welcome", kind="service", customer_id=customers[2].id, channel="email",
+                               address="a@example.com", status="failed", attempts=6, last_error="access test")
+        session.add(failed)
+        session.flush()
+        ids.update(message_id=9003, event="welcome", channel="email", language="en")
     assert len(set(ids.values())) == len(ids), ids
     return ids
 

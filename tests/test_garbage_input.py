@@ -72,6 +72,11 @@ FORMS = [
                                     "valid_from": "2026-01-01", "valid_until": "2026-02-01"}),
     ("/loyalty/customers/{customer}/adjust", {"key": "garbage-adjust", "points": "5", "reason": "r"}),
     ("/loyalty/customers/{customer}/referrer", {"referred_by": "+380671110000"}),
+    ("/notifications/settings", {"notify_statuses": "awaiting_parts", "quiet_start": "21:00", "quiet_end": "09:00",
+                                 "max_attempts": "6", "catch_up_days": "7"}),
+    ("/notifications/templates/welcome/email/en", {"subject": "Hi {{ customer_name }}", "body": "Hello",
+                                                   "submit": "Save"}),
+    ("/notifications/templates/birthday/sms/en", {"subject": "", "body": "Hi", "preview": "Preview"}),
     ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
                               "restock_{paid_line}": "y"}),
 ]
@@ -81,7 +86,8 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/sales/{paid}/receipt?size={v}", "/sales/end-of-day?day={v}", "/catalogue?q={v}",
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
-           "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}"]
+           "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
+           "/notifications/?page={v}", "/u/{v}"]
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from crm.forms_common import CrmForm, DateInRange
+from crm.forms_common import CrmForm, DateInRange, choices
 
 
 class CustomerForm(CrmForm):
@@ -13,5 +14,16 @@ class CustomerForm(CrmForm):
     birthday = DateField(_l("Birthday"), validators=[Optional(), DateInRange()])
     service_consent = BooleanField(_l("Agrees to service messages (repair status)"), default=True)
     marketing_consent = BooleanField(_l("Agrees to marketing messages (offers, greetings)"))
+    preferred_channel = SelectField(_l("Send messages by"), default="auto", choices=choices([
+        ("auto", _l("Any channel the customer has (Telegram, e-mail, SMS)")), ("email", _l("E-mail first")),
+        ("sms", _l("SMS first")), ("telegram", _l("Telegram first"))]))
+    language = SelectField(_l("Language of messages"), choices=[])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Save customer"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = choices([("", _l("The shop's language")),
+                                         *[(code, code) for code in current_app.config["MESSAGE_LANGUAGES"]]])
+        if self.language.data is None:
+            self.language.data = ""

@@ -29,6 +29,9 @@ class DuplicatePhone(CustomerError):
         self.existing = existing
 
 
+CHANNELS = ("auto", "email", "sms", "telegram")
+
+
 @dataclass
 class CustomerData:
     name: str
@@ -38,6 +41,8 @@ class CustomerData:
     service_consent: bool = True
     marketing_consent: bool = False
     notes: str = ""
+    preferred_channel: str = "auto"
+    language: str | None = None
 
 
 def build_search_text(name: str, email: str | None, phone: str) -> str:
@@ -62,6 +67,8 @@ def _apply(customer: Customer, data: CustomerData, phone: str, now: datetime) ->
     customer.service_consent = data.service_consent
     customer.marketing_consent = data.marketing_consent
     customer.notes = (data.notes or "").strip()
+    customer.preferred_channel = data.preferred_channel if data.preferred_channel in CHANNELS else "auto"
+    customer.language = data.language or None
     customer.search_text = build_search_text(customer.name, customer.email, phone)
 
 

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 
 from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
-from crm.customers import bp, service
+from crm.customers import bp, contact, service
 from crm.customers.forms import CustomerForm
 from crm.customers.models import Customer
 from crm.customers.profile import profile_sections
@@ -16,6 +16,7 @@ def _form_data(form: CustomerForm) -> service.CustomerData:
         name=form.name.data, phone=form.phone.data, email=form.email.data,
         birthday=form.birthday.data, service_consent=form.service_consent.data,
         marketing_consent=form.marketing_consent.data, notes=form.notes.data or "",
+        preferred_channel=form.preferred_channel.data or "auto", language=form.language.data or None,
     )
 
 
@@ -73,7 +74,8 @@ def render_profile(customer: Customer, code: int = 200):
     """The customer's page with every module's section; other modules' views re-render it (422) when
     a form in their section was refused, so what was typed stays."""
     sections = [(s.template, s.context(db.session, customer)) for s in profile_sections()]
-    return render_template("customers/profile.html", customer=customer, sections=sections), code
+    return render_template("customers/profile.html", customer=customer, sections=sections,
+                           telegram_link=contact.telegram_link(customer.id)), code
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-from crm.notifications import models  # noqa: E402,F401,I001
+from crm.notifications import models, views  # noqa: E402,F401,I001

@@ -31,3 +31,16 @@ def save_settings(session: Session, **values) -> NotificationSettings:
     row.updated_at = utcnow()
     session.flush()
     return row
+
+
+# The order statuses a manager may choose to message; crm.orders registers them (notifications
+# imports no other module).
+_status_choices = []
+
+
+def register_status_choices(pairs) -> None:
+    _status_choices[:] = list(pairs)
+
+
+def status_choices() -> list:
+    return list(_status_choices)

@@ -10,7 +10,7 @@ from crm.customers.models import Customer
 from crm.links import public_url
 from crm.money import format_money
 from crm.notifications.outbox import enqueue
-from crm.notifications.settings import get_settings, notify_statuses
+from crm.notifications.settings import get_settings, notify_statuses, register_status_choices
 from crm.orders.device import DEVICE_TYPES
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.sales_models import Sale
@@ -56,3 +56,8 @@ def picked_up(session: Session, order: RepairOrder, sale: Sale, change: OrderSta
                                                                        current_app.config["BABEL_DEFAULT_LOCALE"]),
              "points_earned": sale.points_earned or 0, "points_balance": sale.points_balance_after or 0},
             dedupe_key=f"status:{change.id}", now=change.changed_at)
+
+
+# Received, ready for pickup and picked up have their own messages; the others are the manager's choice.
+register_status_choices((s.value, s.label) for s in Status if s not in (Status.RECEIVED, Status.READY,
+                                                                      Status.PICKED_UP))
