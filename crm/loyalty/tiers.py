@@ -11,7 +11,7 @@ from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, insert, literal, or_, select, update
+from sqlalchemy import case, false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm.customers.models import Customer
@@ -138,19 +138,23 @@ def review_tiers(session: Session, *, now: datetime | None = None) -> int:
     by_rank = {t.rank: t for t in all_tiers}
     months = get_program(session).tier_window_months
     moved = 0
-    for rank in {row.rank for row in rows}:
+    for rank, from_tier_id in {(row.rank, row.tier_id) for row in rows}:
         target = by_rank.get(rank)
-        group = [row for row in rows if row.rank == rank]
-        ids = [row.customer_id for row in group]
+        group = {row.customer_id: row for row in rows if (row.rank, row.tier_id) == (rank, from_tier_id)}
+        ids = sorted(group)
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            session.execute(update(Account).where(and_(Account.customer_id.in_(chunk)))
-                            .values(tier_id=target.id if target else None, tier_since=now)
-                            .execution_options(synchronize_session=False))
-        session.execute(insert(TierChange), [
-            {"customer_id": row.customer_id, "from_tier_id": row.tier_id, "to_tier_id": target.id if target else None,
-             "reason": str(_l("Periodic review: %(why)s", why=_reason(int(row[3]), int(row[4]), months))),
-             "created_at": now} for row in group])
-        moved += len(group)
+            # Only accounts still in the tier this review saw: a review running at the same time in another
+            # process has moved the others already (PostgreSQL re-checks the condition after the row lock).
+            done = session.scalars(
+                update(Account).where(Account.customer_id.in_(ids[start:start + 500]), Account.tier_id == from_tier_id)
+                .values(tier_id=target.id if target else None, tier_since=now).returning(Account.customer_id)
+                .execution_options(synchronize_session=False)).all()
+            if done:
+                session.execute(insert(TierChange), [
+                    {"customer_id": cid, "from_tier_id": from_tier_id, "to_tier_id": target.id if target else None,
+                     "reason": str(_l("Periodic review: %(why)s",
+                                      why=_reason(int(group[cid][3]), int(group[cid][4]), months))),
+                     "created_at": now} for cid in sorted(done)])
+            moved += len(done)
     session.flush()
     return moved
