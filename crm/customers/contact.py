@@ -6,11 +6,15 @@ import hmac
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.customers.models import Customer
+from crm.customers.profile import ProfileSection, register_profile_section
 from crm.database import utcnow
 from crm.links import public_url
+from crm.notifications.events import EVENTS
+from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, cancel_marketing
 
 CHANNEL_CHOICES = ("auto", "email", "sms", "telegram")
@@ -86,3 +90,16 @@ def link_telegram_chat(session: Session, code: str, chat_id: str) -> Customer | 
     customer.telegram_chat_id = chat_id
     session.flush()
     return customer
+
+
+def recent_messages(session: Session, customer_id: int, limit: int = 10) -> list[OutboxMessage]:
+    """The customer's latest messages for their page (index on customer and id)."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.customer_id == customer_id)
+                                .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+register_profile_section(ProfileSection(
+    template="customers/_messages.html",
+    context=lambda session, customer: {"messages": recent_messages(session, customer.id), "events": EVENTS},
+    order=90,
+))

@@ -141,3 +141,12 @@ def test_the_desk_records_how_and_in_which_language_a_customer_hears_from_the_sh
     assert bad.status_code in (200, 422)
     form = FormPage(bad.get_data(as_text=True))
     assert form.errors.get("preferred_channel") and form.errors.get("language") and form.values["name"] == "Petro"
+
+
+def test_the_customer_page_lists_the_customers_messages_with_their_state(app, client, auth):
+    ids = _messages(app)
+    auth.login("front_desk")
+    with app.app_context():
+        customer_id = db.session.get(OutboxMessage, ids["failed"]).customer_id
+    page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert 'id="customer-messages"' in page and "Failed" in page and "550 no such user" in page
