@@ -59,16 +59,24 @@ def review_tiers(session: Session, now: datetime) -> int:
     return moved
 
 
-def announce_tier_changes(session: Session, *, now: datetime) -> int:
+def announce_tier_changes(session: Session, *, now: datetime, batch: int = 200) -> int:
+    """One message per tier change of the catch-up window not yet announced, committed per batch. Ids are
+    selected first and rows loaded per batch: a commit expires every loaded object, so holding all the
+    changes across commits would reload them all after each one."""
     since = now - timedelta(days=get_settings(session).catch_up_days + 1)
     key = literal("tier:") + cast(TierChange.id, String)
-    changes = list(session.scalars(
-        select(TierChange).where(TierChange.created_at > since,
-                                 ~exists().where(OutboxMessage.dedupe_key == key)).order_by(TierChange.id)))
-    for change in changes:
-        messages.tier_changed(session, session.get(Customer, change.customer_id), change, now=now)
+    ids = list(session.scalars(
+        select(TierChange.id).where(TierChange.created_at > since,
+                                    ~exists().where(OutboxMessage.dedupe_key == key)).order_by(TierChange.id)))
+    for start in range(0, len(ids), batch):
+        changes = session.scalars(select(TierChange).where(TierChange.id.in_(ids[start:start + batch]))
+                                  .order_by(TierChange.id)).all()
+        customers = {c.id: c for c in session.scalars(
+            select(Customer).where(Customer.id.in_({change.customer_id for change in changes})))}
+        for change in changes:
+            messages.tier_changed(session, customers[change.customer_id], change, now=now)
         session.commit()
-    return len(changes)
+    return len(ids)
 
 
 def _days_due(session: Session, now: datetime) -> list[date]:

@@ -94,7 +94,6 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
         existing = find_by_key(session, dedupe_key)
         if existing is not None:
             return existing
-    settings = notification_settings.get_settings(session)
     marketing = event.kind == MARKETING
     row = OutboxMessage(event=event_code, kind=event.kind, customer_id=recipient.customer_id, dedupe_key=dedupe_key,
                         language=recipient.language or current_app.config["BABEL_DEFAULT_LOCALE"],
@@ -118,6 +117,7 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
         row.body_html = rendered.html if channel == "email" else None
         row.unsubscribe_url = recipient.unsubscribe_url if marketing else None
         if marketing:
+            settings = notification_settings.get_settings(session)
             row.next_attempt_at = after_quiet_hours(now, settings.quiet_start_minute, settings.quiet_end_minute)
     if dedupe_key is None:
         session.add(row)
