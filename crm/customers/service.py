@@ -14,6 +14,7 @@ from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.notifications.outbox import cancel_unsent
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -115,11 +116,17 @@ def create_customer(session: Session, data: CustomerData, *, region: str, now: d
 
 def update_customer(session: Session, customer: Customer, data: CustomerData, *, region: str,
                     now: datetime | None = None) -> Customer:
-    """Change a customer's details; a changed consent flag records the time of the change."""
+    """Change a customer's details; a changed consent flag records the time of the change. Consent taken
+    back also stops the messages of that kind not yet sent."""
     now = now or utcnow()
+    had_service, had_marketing = customer.service_consent, customer.marketing_consent
     phone = _normalized_phone(session, data.phone, region, exclude_id=customer.id)
     with _unique_phone(session, phone):
         _apply(customer, data, phone, now)
+    if had_marketing and not customer.marketing_consent:
+        cancel_unsent(session, customer.id, kind="marketing", reason="Marketing consent was withdrawn.")
+    if had_service and not customer.service_consent:
+        cancel_unsent(session, customer.id, kind="service", reason="Service consent was withdrawn.")
     return customer
 
 

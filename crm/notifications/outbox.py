@@ -135,11 +135,12 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
     return row
 
 
-def cancel_marketing(session: Session, customer_id: int, *, reason: str) -> int:
-    """Stop the customer's marketing messages not yet sent (after they unsubscribe)."""
+def cancel_unsent(session: Session, customer_id: int, *, kind: str, reason: str) -> int:
+    """Stop the customer's messages of ``kind`` not yet sent (consent withdrawn, unsubscribed). A message
+    being sent right now is not recalled."""
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.customer_id == customer_id, OutboxMessage.kind == MARKETING,
+        .where(OutboxMessage.customer_id == customer_id, OutboxMessage.kind == kind,
                OutboxMessage.status.in_(("pending", "failed")))
         .values(status="skipped", last_error=reason[:500])
         .execution_options(synchronize_session=False))

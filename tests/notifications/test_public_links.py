@@ -88,3 +88,25 @@ def test_the_webhook_refuses_without_the_secret_and_ignores_forged_codes(app, cl
                        content_type="application/json").status_code == 200
     with app.app_context():
         assert db.session.get(Customer, customer_id).telegram_chat_id is None
+
+
+def test_consent_withdrawn_at_the_desk_stops_unsent_messages_of_that_kind(app):
+    from crm.customers import service as customer_service
+
+    customer_id, _url, greeting_id, service_id = _customer_with_pending_greeting(app)
+    with app_session(app) as session:
+        customer = session.get(Customer, customer_id)
+        data = customer_service.CustomerData(name=customer.name, phone=customer.phone, email=customer.email,
+                                             service_consent=True, marketing_consent=False)
+        customer_service.update_customer(session, customer, data, region="UA")
+    with app.app_context():
+        greeting = db.session.get(OutboxMessage, greeting_id)
+        assert greeting.status == "skipped" and "withdrawn" in greeting.last_error
+        assert db.session.get(OutboxMessage, service_id).status == "pending"
+    with app_session(app) as session:
+        customer = session.get(Customer, customer_id)
+        data = customer_service.CustomerData(name=customer.name, phone=customer.phone, email=customer.email,
+                                             service_consent=False, marketing_consent=False)
+        customer_service.update_customer(session, customer, data, region="UA")
+    with app.app_context():
+        assert db.session.get(OutboxMessage, service_id).status == "skipped"
