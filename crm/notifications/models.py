@@ -6,7 +6,7 @@ result. The content is rendered when the row is added, so a message says what wa
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -90,4 +90,6 @@ class NotificationSettings(db.Model):
     max_attempts: Mapped[int] = mapped_column(Integer, default=6)
     # A birthday or anniversary missed while the scheduler was down is still honoured this many days late.
     catch_up_days: Mapped[int] = mapped_column(Integer, default=7)
+    # The next Telegram update to read when polling (getUpdates) instead of a webhook.
+    telegram_update_offset: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

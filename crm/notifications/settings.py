@@ -6,7 +6,7 @@ from crm.database import utcnow
 from crm.notifications.models import NotificationSettings
 
 DEFAULTS = dict(notify_statuses="awaiting_approval,awaiting_parts,cancelled", quiet_start_minute=21 * 60,
-                quiet_end_minute=9 * 60, max_attempts=6, catch_up_days=7)
+                quiet_end_minute=9 * 60, max_attempts=6, catch_up_days=7, telegram_update_offset=0)
 
 
 def get_settings(session: Session) -> NotificationSettings:

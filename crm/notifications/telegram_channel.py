@@ -57,6 +57,23 @@ class TelegramChannel:
             return SendResult(provider_id=dig(data, "result.message_id"))
         raise self._refusal(status, data, answer)
 
+    def get_updates(self, offset: int, limit: int = 100) -> list:
+        """The bot's new updates from ``offset`` on (getUpdates: for a shop without a public address for
+        the webhook). Asking with an offset confirms every earlier update to Telegram."""
+        if not self.configured or self.config_error:
+            raise ChannelError(self.config_error or "Telegram is not set up (TELEGRAM_BOT_TOKEN is empty)")
+        body = {"offset": offset, "limit": limit, "timeout": 0, "allowed_updates": ["message"]}
+        url = f"{self.api_base}/bot{urllib.parse.quote(self.token, safe=':')}/getUpdates"
+        try:
+            status, answer = post_json(url, body, {}, self.timeout)
+        except (OSError, HTTPException, ValueError) as exc:
+            raise self._error(f"Telegram unreachable: {describe_error(exc)}") from None
+        data = json_or_none(answer)
+        data = data if isinstance(data, dict) else {}
+        if 200 <= status < 300 and data.get("ok") is True and isinstance(data.get("result"), list):
+            return [update for update in data["result"] if isinstance(update, Mapping)]
+        raise self._refusal(status, data, answer)
+
     def _refusal(self, status: int, data: dict, answer: bytes) -> ChannelError:
         """400 (chat not found, bad text) and 403 (bot blocked) concern this chat and stay so;
         401/404 mean a wrong token, 429 and 5xx a busy Telegram: both may pass later."""

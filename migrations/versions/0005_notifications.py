@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('quiet_end_minute', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
     sa.Column('catch_up_days', sa.Integer(), nullable=False),
+    sa.Column('telegram_update_offset', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('id = 1', name=op.f('ck_notifications_settings_single_row')),
     sa.CheckConstraint('max_attempts BETWEEN 1 AND 20 AND catch_up_days BETWEEN 0 AND 60', name=op.f('ck_notifications_settings_limits_in_range')),

@@ -110,3 +110,31 @@ def test_consent_withdrawn_at_the_desk_stops_unsent_messages_of_that_kind(app):
         customer_service.update_customer(session, customer, data, region="UA")
     with app.app_context():
         assert db.session.get(OutboxMessage, service_id).status == "skipped"
+
+
+def test_without_a_webhook_the_scheduler_polls_the_bot_and_links_chats(app, http_recorder, monkeypatch):
+    from crm import scheduler
+    from crm.notifications.models import NotificationSettings
+
+    monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", "")
+    monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "42:bot-token")
+    monkeypatch.setitem(app.config, "TELEGRAM_API_BASE", http_recorder.url)
+    with app_session(app):
+        customer = factories.customer()
+        customer_id, code = customer.id, contact.telegram_start_code(customer.id)
+    http_recorder.respond(200, {"ok": True, "result": [
+        {"update_id": 900, "message": {"chat": {"id": 31337}, "text": f"/start {code}"}},
+        {"update_id": 901, "message": {"chat": {"id": 5}, "text": "hello"}},
+        {"update_id": 902, "message": {"chat": {"id": 6}, "text": "/start 1-forged"}},
+    ]})
+    http_recorder.respond(200, {"ok": True, "result": []})
+    assert scheduler.run_job(app, "telegram-updates") == "3 updates, 1 chats linked"
+    assert scheduler.run_job(app, "telegram-updates") == "0 updates, 0 chats linked"
+    first, second = http_recorder.requests
+    assert first.path == "/bot42:bot-token/getUpdates" and first.json["offset"] == 0
+    assert second.json["offset"] == 903  # the updates read are confirmed, never read twice
+    with app.app_context():
+        assert db.session.get(Customer, customer_id).telegram_chat_id == "31337"
+        assert db.session.get(NotificationSettings, 1).telegram_update_offset == 903
+    http_recorder.respond(500, {"ok": False, "error_code": 500, "description": "down"})
+    assert "did not answer" in scheduler.run_job(app, "telegram-updates")
