@@ -81,7 +81,8 @@ class Config:
     # Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every webhook call (setWebhook's secret_token).
     TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
     # Languages the manager can write message templates in (a customer's language picks one).
-    MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",") if code.strip()]
+    MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",")
+                         if code.strip()]
     NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
     # Development only: run the scheduler inside the web process (never under gunicorn).
     SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)

@@ -2,12 +2,12 @@
 
 One scheduler process per installation (``flask --app wsgi crm scheduler``). APScheduler 3 cannot share
 a job store between processes, so a scheduler per gunicorn worker would run every job once per worker:
-the web process starts one only when SCHEDULER_IN_WEB is set, only in the serving process of the
-development reloader, and never under gunicorn. Jobs are idempotent anyway (see crm/jobs.py), so an
-accidental second scheduler costs work, not double messages or bonuses."""
+the web process starts one only when SCHEDULER_IN_WEB is set, at the first request it serves (so
+never in the development reloader's watcher or a CLI command), and never under gunicorn. Jobs are
+idempotent anyway (see crm/jobs.py), so an accidental second scheduler costs work, not double messages
+or bonuses."""
 
 import logging
-import os
 import sys
 import threading
 from datetime import UTC, date, datetime
@@ -84,18 +84,21 @@ def should_run_in_web(app: Flask) -> bool:
     if "gunicorn" in sys.modules:
         log.warning("SCHEDULER_IN_WEB is ignored under gunicorn: run `flask --app wsgi crm scheduler` once.")
         return False
-    # The development reloader runs the app in a parent (watcher) and a child (server): only the child.
-    return not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"
+    return True
 
 
-def start_in_web(app: Flask) -> BackgroundScheduler | None:
-    """Start the background scheduler in this process, once, when the settings ask for it."""
-    global _web_scheduler
+def start_in_web(app: Flask) -> None:
+    """When the settings ask for it, start the background scheduler at the first request this process
+    serves, once. Only a serving process gets requests: not the development reloader's watcher, not a
+    CLI command such as ``crm scheduler`` or ``db upgrade``."""
     if not should_run_in_web(app):
-        return None
-    with _started_in_process:
-        if _web_scheduler is None:
-            _web_scheduler = build(app, BackgroundScheduler)
-            _web_scheduler.start()
-            log.info("scheduler started inside the web process")
-    return _web_scheduler
+        return
+
+    @app.before_request
+    def start_scheduler_once():
+        global _web_scheduler
+        with _started_in_process:
+            if _web_scheduler is None:
+                _web_scheduler = build(app, BackgroundScheduler)
+                _web_scheduler.start()
+                log.warning("scheduler started inside the web process (SCHEDULER_IN_WEB; development only)")

@@ -164,13 +164,31 @@ def test_the_web_process_starts_the_scheduler_only_when_asked_and_never_under_gu
     monkeypatch.setitem(app.config, "SCHEDULER_IN_WEB", True)
     assert not scheduler.should_run_in_web(app)  # tests never start it (app.testing)
     monkeypatch.setattr(app, "testing", False)
-    monkeypatch.setattr(app, "debug", True)
-    monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    assert not scheduler.should_run_in_web(app)  # the reloader's watcher process
-    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
-    assert scheduler.should_run_in_web(app)  # the reloader's serving child
+    assert scheduler.should_run_in_web(app)
     monkeypatch.setitem(app.config, "SCHEDULER_IN_WEB", False)
     assert not scheduler.should_run_in_web(app)  # not asked
     monkeypatch.setitem(app.config, "SCHEDULER_IN_WEB", True)
     monkeypatch.setitem(sys.modules, "gunicorn", sys.modules[__name__])  # as if gunicorn had loaded the app
     assert not scheduler.should_run_in_web(app)
+
+
+def test_in_development_the_scheduler_starts_once_at_the_first_request(monkeypatch):
+    from crm import create_app
+    from crm.extensions import db
+
+    monkeypatch.setattr(scheduler, "_web_scheduler", None)
+    web = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://", SCHEDULER_IN_WEB=True)
+    assert scheduler._web_scheduler is None  # building the app (a CLI command, the reloader's watcher)
+    client = web.test_client()
+    try:
+        client.get("/healthz")
+        first = scheduler._web_scheduler
+        assert first is not None and first.running
+        assert {job.id for job in first.get_jobs()} == set(scheduler.discover())
+        client.get("/login")
+        assert scheduler._web_scheduler is first  # once per process
+    finally:
+        if scheduler._web_scheduler is not None:
+            scheduler._web_scheduler.shutdown(wait=False)
+        with web.app_context():
+            db.engine.dispose()
