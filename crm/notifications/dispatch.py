@@ -10,6 +10,7 @@ the outbox id as its Message-ID / idempotency key so a provider can recognise a 
 Because it needs several transactions, ``dispatch`` commits; it is called by the scheduler's job
 wrapper, the CLI and tests, never inside a request's unit of work."""
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,27 +99,36 @@ def dispatch(session: Session, *, now: datetime | None = None, limit: int = 200,
     max_attempts, quiet = settings.max_attempts, (settings.quiet_start_minute, settings.quiet_end_minute)
     session.commit()
     result = DispatchResult()
-    for item in claim(session, now=now, limit=limit):
-        channel = channels.get(item.channel)
-        try:
-            if channel is None or not channel.configured:
-                raise ChannelError(f"The {item.channel or 'message'} channel is not configured.", permanent=False)
-            sent = channel.send(item.message)
-        except ChannelError as error:
-            if error.permanent or item.attempts >= max_attempts:
-                _record(session, item, dict(status="failed", last_error=error.reason[:500]))
-                result.failed += 1
-            else:
-                when = now + backoff(item.attempts)
-                if item.kind == MARKETING:
-                    when = after_quiet_hours(when, *quiet)
-                _record(session, item, dict(status="pending", next_attempt_at=when, last_error=error.reason[:500]))
-                result.retrying += 1
-            continue
-        _record(session, item, dict(status="sent", sent_at=utcnow(), provider_id=(sent.provider_id or "")[:200] or None,
-                                    last_error=""))
-        result.sent += 1
+    with ExitStack() as batches:
+        for channel in channels.values():  # channels that can keep a connection for the round (SMTP)
+            if channel.configured and hasattr(channel, "__enter__"):
+                batches.enter_context(channel)
+        for item in claim(session, now=now, limit=limit):
+            _send(session, channels.get(item.channel), item, now, max_attempts, quiet, result)
     return result
+
+
+def _send(session: Session, channel, item: Claimed, now: datetime, max_attempts: int, quiet: tuple[int, int],
+          result: DispatchResult) -> None:
+    """Send one claimed message and record what happened."""
+    try:
+        if channel is None or not channel.configured:
+            raise ChannelError(f"The {item.channel or 'message'} channel is not configured.", permanent=False)
+        sent = channel.send(item.message)
+    except ChannelError as error:
+        if error.permanent or item.attempts >= max_attempts:
+            _record(session, item, dict(status="failed", last_error=error.reason[:500]))
+            result.failed += 1
+            return
+        when = now + backoff(item.attempts)
+        if item.kind == MARKETING:
+            when = after_quiet_hours(when, *quiet)
+        _record(session, item, dict(status="pending", next_attempt_at=when, last_error=error.reason[:500]))
+        result.retrying += 1
+        return
+    _record(session, item, dict(status="sent", sent_at=utcnow(), provider_id=(sent.provider_id or "")[:200] or None,
+                                last_error=""))
+    result.sent += 1
 
 
 def retry(session: Session, message_id: int, *, now: datetime | None = None) -> bool:

@@ -36,9 +36,27 @@ class EmailChannel:
         self.cafile = settings.text("MAIL_SSL_CAFILE") or None
         self.config_error = settings.error
 
+        self._batch_connection: smtplib.SMTP | None = None
+        self._in_batch = False
+
     @property
     def configured(self) -> bool:
         return bool(self.server)
+
+    def __enter__(self) -> "EmailChannel":
+        """A batch: the messages sent until __exit__ share one connection (opened at the first send,
+        dropped after any error and opened again at the next send)."""
+        self._in_batch = True
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._in_batch = False
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        if self._batch_connection is not None:
+            _close_quietly(self._batch_connection)
+            self._batch_connection = None
 
     def message_id_for(self, message: OutgoingMessage) -> str:
         """Deterministic Message-ID, so a retry that reaches the server twice is seen as one mail."""
@@ -87,6 +105,23 @@ class EmailChannel:
         return SendResult(provider_id=email["Message-ID"])
 
     def _deliver(self, email: EmailMessage, to: str) -> None:
+        if not self._in_batch:
+            smtp = self._connect()
+            try:
+                smtp.send_message(email, to_addrs=[to])
+            finally:
+                _close_quietly(smtp)
+            return
+        try:
+            if self._batch_connection is None:
+                self._batch_connection = self._connect()
+            self._batch_connection.send_message(email, to_addrs=[to])
+        except (smtplib.SMTPException, OSError):
+            self._drop_connection()  # a refusal or a broken line: the next message starts afresh
+            raise
+
+    def _connect(self) -> smtplib.SMTP:
+        """An open, secured and logged-in connection."""
         context = None
         if self.security != "none":
             context = ssl.create_default_context(cafile=self.cafile)
@@ -99,9 +134,10 @@ class EmailChannel:
                 smtp.starttls(context=context)
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(email, to_addrs=[to])
-        finally:
+        except BaseException:
             _close_quietly(smtp)
+            raise
+        return smtp
 
     def _smtp_error(self, exc: smtplib.SMTPException) -> ChannelError:
         """Refusals of this recipient, sender or content with a 5xx code are final; the rest

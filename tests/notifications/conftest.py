@@ -105,6 +105,7 @@ class ReceivedMail:
     content: bytes  # the message as it arrived
     tls: bool  # the connection was encrypted (STARTTLS or implicit TLS)
     login: str | None  # the user name it logged in with, if it did
+    peer: tuple = ()  # the client's address and port: one per connection
 
     def message(self) -> EmailMessage:
         """The message parsed, with the wire's CRLF line ends turned into Python's "\\n"."""
@@ -120,6 +121,8 @@ class _RecordingHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.box.refuse_with:
             return self.box.refuse_with
+        if address in self.box.refuse_addresses:
+            return self.box.refuse_addresses[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -127,7 +130,7 @@ class _RecordingHandler:
         tls = server.transport.get_extra_info("ssl_object") is not None
         login = session.auth_data if session.authenticated else None
         self.box.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
-                                              tls, login))
+                                              tls, login, tuple(session.peer or ())))
         return "250 Message accepted for delivery"
 
 
@@ -149,6 +152,7 @@ class SmtpServer:
     cafile: str | None = None
     messages: list[ReceivedMail] = field(default_factory=list)
     refuse_with: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+    refuse_addresses: dict[str, str] = field(default_factory=dict)  # address -> reply, for that one only
 
     def config(self, **overrides: Any) -> dict[str, Any]:
         """MAIL_* settings that reach this server; keyword arguments add or replace keys."""

@@ -200,3 +200,26 @@ def test_quiet_hours_across_midnight(app_ctx, local, expected):
     if expected == local:
         want = moment
     assert after_quiet_hours(moment.astimezone(UTC), 21 * 60, 9 * 60) == want
+
+
+def test_a_dispatch_round_sends_its_e_mails_over_one_connection(session, mail):
+    for n in range(5):
+        enqueue(session, _person(email=f"r{n}@example.com"), "welcome", {}, now=NOW)
+    session.commit()
+    assert dispatcher.dispatch(session, now=NOW).sent == 5
+    assert len({m.peer for m in mail.messages}) == 1
+    enqueue(session, _person(email="later@example.com"), "welcome", {}, now=NOW)
+    session.commit()
+    dispatcher.dispatch(session, now=NOW)
+    assert len({m.peer for m in mail.messages}) == 2  # the next round opens its own
+
+
+def test_a_refused_recipient_does_not_stop_the_rest_of_the_round(session, mail):
+    enqueue(session, _person(email="first@example.com"), "welcome", {}, now=NOW)
+    enqueue(session, _person(email="bad@nowhere.invalid"), "welcome", {}, now=NOW)
+    enqueue(session, _person(email="third@example.com"), "welcome", {}, now=NOW)
+    session.commit()
+    mail.refuse_addresses["bad@nowhere.invalid"] = "550 5.1.1 no such user"
+    result = dispatcher.dispatch(session, now=NOW)
+    assert (result.sent, result.failed) == (2, 1)
+    assert sorted(m.rcpt_tos[0] for m in mail.messages) == ["first@example.com", "third@example.com"]
