@@ -138,3 +138,16 @@ def test_without_a_webhook_the_scheduler_polls_the_bot_and_links_chats(app, http
         assert db.session.get(NotificationSettings, 1).telegram_update_offset == 903
     http_recorder.respond(500, {"ok": False, "error_code": 500, "description": "down"})
     assert "did not answer" in scheduler.run_job(app, "telegram-updates")
+
+
+def test_receipts_print_the_customers_telegram_link_when_the_shop_has_a_bot(app, client, auth, monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_BOT_USERNAME", "@FixItShopBot")
+    with app_session(app):
+        customer = factories.customer()
+        order = factories.order(customer)
+        link = f"https://t.me/FixItShopBot?start={contact.telegram_start_code(customer.id)}"
+        order_id = order.id
+    auth.login("front_desk")
+    assert link in client.get(f"/orders/{order_id}/receipt").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "TELEGRAM_BOT_USERNAME", "")
+    assert "t.me" not in client.get(f"/orders/{order_id}/receipt").get_data(as_text=True)
