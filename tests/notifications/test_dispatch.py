@@ -223,3 +223,12 @@ def test_a_refused_recipient_does_not_stop_the_rest_of_the_round(session, mail):
     result = dispatcher.dispatch(session, now=NOW)
     assert (result.sent, result.failed) == (2, 1)
     assert sorted(m.rcpt_tos[0] for m in mail.messages) == ["first@example.com", "third@example.com"]
+
+
+def test_quiet_hours_end_at_nine_shop_time_across_the_spring_clock_change(app_ctx):
+    # Kyiv moves from UTC+2 to UTC+3 at 03:00 on 29 March 2026: 22:00 the evening before is 20:00 UTC,
+    # and 09:00 the next morning is 06:00 UTC (not 07:00).
+    evening = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+    assert after_quiet_hours(evening, 21 * 60, 9 * 60) == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
+    autumn = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)  # 23:00 before the change back to UTC+2
+    assert after_quiet_hours(autumn, 21 * 60, 9 * 60) == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
