@@ -41,6 +41,10 @@ class Event:
     subject: str
     body: str
     variables: dict = field(default_factory=dict)
+    sms: str = ""  # the default for SMS, short: a text message is paid per 160 characters
+
+    def default_body(self, channel: str) -> str:
+        return self.sms if channel == "sms" and self.sms else self.body
 
     @property
     def all_variables(self) -> dict:
@@ -57,51 +61,61 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           "{{ shop_name }}: repair {{ order_number }} received",
           "Hello {{ customer_name }},\n\nwe have received your {{ device }} for repair (order {{ order_number }}).\n"
           "Follow the repair here: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
-          ORDER_VARIABLES),
+          ORDER_VARIABLES,
+          sms="{{ shop_name }}: we received your {{ device }}, order {{ order_number }}. Status: {{ tracking_url }}"),
     Event("status_changed", _l("Repair status changed"), SERVICE,
           "{{ shop_name }}: repair {{ order_number }} is now {{ status }}",
           "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is now: {{ status }}.\n"
           "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
-          {**ORDER_VARIABLES, "status": _l("The new status")}),
+          {**ORDER_VARIABLES, "status": _l("The new status")},
+          sms="{{ shop_name }}: order {{ order_number }} is now {{ status }}. {{ tracking_url }}"),
     Event("ready_for_pickup", _l("Ready for pickup"), SERVICE,
           "{{ shop_name }}: your {{ device }} is ready",
           "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is ready for pickup.\n"
           "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
-          ORDER_VARIABLES),
+          ORDER_VARIABLES,
+          sms="{{ shop_name }}: your {{ device }} (order {{ order_number }}) is ready for pickup."),
     Event("picked_up", _l("Picked up and paid"), SERVICE,
           "{{ shop_name }}: thank you",
           "Hello {{ customer_name }},\n\nthank you for picking up your {{ device }} (order {{ order_number }}), "
           "paid {{ total }}.\n{% if points_earned %}You earned {{ points_earned }} points; "
           "your balance is {{ points_balance }} points.\n{% endif %}\n{{ shop_name }} {{ shop_phone }}",
           {**ORDER_VARIABLES, "total": _l("The amount paid"), "points_earned": _l("Points earned (0 if none)"),
-           **POINTS_VARIABLES}),
+           **POINTS_VARIABLES},
+          sms="{{ shop_name }}: thank you!{% if points_earned %} +{{ points_earned }} points, "
+              "balance {{ points_balance }}.{% endif %}"),
     Event("tier_changed", _l("Tier changed"), SERVICE,
           "{{ shop_name }}: you are now {{ tier_name }}",
           "Hello {{ customer_name }},\n\n{% if direction == 'up' %}congratulations: you have reached {{ tier_name }}."
           "{% else %}your tier is now {{ tier_name }} (was {{ previous_tier_name }}).{% endif %}\n\n"
           "{{ shop_name }} {{ shop_phone }}",
           {"tier_name": _l("The new tier"), "previous_tier_name": _l("The previous tier"),
-           "direction": _l("'up' or 'down'")}),
+           "direction": _l("'up' or 'down'")},
+          sms="{{ shop_name }}: your tier is now {{ tier_name }}."),
     Event("welcome", _l("Welcome to the program"), SERVICE,
           "Welcome to the {{ shop_name }} loyalty program",
           "Hello {{ customer_name }},\n\nwelcome to our loyalty program. Your balance: {{ points_balance }} points.\n"
           "Your referral code for friends: {{ referral_code }}\n\n{{ shop_name }} {{ shop_phone }}",
-          {**POINTS_VARIABLES, "referral_code": _l("The customer's referral code")}),
+          {**POINTS_VARIABLES, "referral_code": _l("The customer's referral code")},
+          sms="{{ shop_name }}: welcome to our loyalty program! Balance: {{ points_balance }} points."),
     Event("birthday", _l("Birthday greeting"), MARKETING,
           "Happy birthday from {{ shop_name }}",
           "Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "
           "({{ points_balance }} points now).\n\n{{ shop_name }} {{ shop_phone }}",
-          {"bonus_points": _l("The bonus points"), **POINTS_VARIABLES}),
+          {"bonus_points": _l("The bonus points"), **POINTS_VARIABLES},
+          sms="Happy birthday, {{ customer_name }}! {{ shop_name }} added {{ bonus_points }} points."),
     Event("anniversary", _l("First-visit anniversary"), MARKETING,
           "{{ years }} year(s) with {{ shop_name }}",
           "Hello {{ customer_name }},\n\n{{ years }} year(s) ago you first came to us. Thank you! We have added "
           "{{ bonus_points }} points to your balance ({{ points_balance }} points now).\n\n"
           "{{ shop_name }} {{ shop_phone }}",
-          {"years": _l("Years since the first visit"), "bonus_points": _l("The bonus points"), **POINTS_VARIABLES}),
+          {"years": _l("Years since the first visit"), "bonus_points": _l("The bonus points"), **POINTS_VARIABLES},
+          sms="{{ years }} year(s) with {{ shop_name }}: +{{ bonus_points }} points. Thank you!"),
     Event("points_expiring", _l("Points about to expire"), SERVICE,
           "{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}",
           "Hello {{ customer_name }},\n\n{{ points_expiring }} of your points expire on {{ expires_on }}. "
           "Your balance: {{ points_balance }} points.\n\n{{ shop_name }} {{ shop_phone }}",
           {"points_expiring": _l("Points that expire"), "expires_on": _l("The date they expire"),
-           **POINTS_VARIABLES}),
+           **POINTS_VARIABLES},
+          sms="{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}."),
 ]}

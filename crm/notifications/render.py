@@ -117,4 +117,4 @@ def render_message(session: Session, event_code: str, channel: str, language: st
                 return render(event, template.subject, template.body, variables, unsubscribe_url=unsubscribe_url)
             except TemplateProblem:
                 break  # saved before a variable was removed, say: the default still gets the message out
-    return render(event, event.subject, event.body, variables, unsubscribe_url=unsubscribe_url)
+    return render(event, event.subject, event.default_body(channel), variables, unsubscribe_url=unsubscribe_url)

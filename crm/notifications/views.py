@@ -121,7 +121,7 @@ def edit_template(event: str, channel: str, language: str):
     form = TemplateForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.subject.data = saved.subject if saved else the_event.subject
-        form.body.data = saved.body if saved else the_event.body
+        form.body.data = saved.body if saved else the_event.default_body(channel)
     preview, code = None, 200
     if request.method == "POST":
         code = 422
