@@ -3,6 +3,7 @@ notification settings, and the message templates with a preview on sample data."
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import column, delete, func, select, table
 from sqlalchemy.orm import Session
@@ -26,6 +27,14 @@ FILTERS = {"attention": ("pending", "sending", "failed"), "pending": ("pending",
            "skipped": ("skipped",), "sent": ("sent",)}
 # Customers live in crm.customers, which notifications must not import: read the name by table name.
 _customer = table("customers_customer", column("id"), column("name"))
+
+
+CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "telegram": _l("Telegram")}
+
+
+@bp.app_template_global()
+def channel_label(code: str | None) -> str:
+    return str(CHANNEL_LABELS.get(code, code or "—"))
 
 
 def languages() -> list[str]:
