@@ -15,7 +15,7 @@ from crm.database import utcnow
 from crm.links import public_url
 from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
-from crm.notifications.outbox import Recipient, cancel_unsent
+from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent
 
 CHANNEL_CHOICES = ("auto", "email", "sms", "telegram")
 
@@ -56,7 +56,7 @@ def unsubscribe(session: Session, customer: Customer) -> bool:
     if was_on:
         customer.marketing_consent = False
         customer.marketing_consent_at = utcnow()
-    cancel_unsent(session, customer.id, kind="marketing", reason="The customer unsubscribed from marketing messages.")
+    cancel_unsent(session, customer.id, kind="marketing", reason=UNSUBSCRIBED)
     session.flush()
     return was_on
 

@@ -14,7 +14,7 @@ from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
 from crm.errors import RuleError
-from crm.notifications.outbox import cancel_unsent
+from crm.notifications.outbox import MARKETING_WITHDRAWN, SERVICE_WITHDRAWN, cancel_unsent
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -124,9 +124,9 @@ def update_customer(session: Session, customer: Customer, data: CustomerData, *,
     with _unique_phone(session, phone):
         _apply(customer, data, phone, now)
     if had_marketing and not customer.marketing_consent:
-        cancel_unsent(session, customer.id, kind="marketing", reason="Marketing consent was withdrawn.")
+        cancel_unsent(session, customer.id, kind="marketing", reason=MARKETING_WITHDRAWN)
     if had_service and not customer.service_consent:
-        cancel_unsent(session, customer.id, kind="service", reason="Service consent was withdrawn.")
+        cancel_unsent(session, customer.id, kind="service", reason=SERVICE_WITHDRAWN)
     return customer
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,6 +22,27 @@ from crm.notifications.render import render_message
 from crm.shop_time import shop_tz
 
 CHANNEL_ORDER = ("telegram", "email", "sms")
+
+# Why a message was not sent, stored in English (the row outlives any one reader's language) and shown
+# translated through this table (crm.notifications.views.reason_label).
+NO_CHANNEL = "No channel is configured (e-mail, SMS or Telegram)."
+NO_ADDRESS = "The customer has no address on a configured channel."
+NO_MARKETING_CONSENT = "The customer has not agreed to marketing messages."
+NO_SERVICE_CONSENT = "The customer has not agreed to service messages."
+NO_UNSUBSCRIBE_LINK = "A marketing message needs an unsubscribe link."
+MARKETING_WITHDRAWN = "Marketing consent was withdrawn."
+SERVICE_WITHDRAWN = "Service consent was withdrawn."
+UNSUBSCRIBED = "The customer unsubscribed from marketing messages."
+REASONS = {
+    NO_CHANNEL: _l("No channel is configured (e-mail, SMS or Telegram)."),
+    NO_ADDRESS: _l("The customer has no address on a configured channel."),
+    NO_MARKETING_CONSENT: _l("The customer has not agreed to marketing messages."),
+    NO_SERVICE_CONSENT: _l("The customer has not agreed to service messages."),
+    NO_UNSUBSCRIBE_LINK: _l("A marketing message needs an unsubscribe link."),
+    MARKETING_WITHDRAWN: _l("Marketing consent was withdrawn."),
+    SERVICE_WITHDRAWN: _l("Service consent was withdrawn."),
+    UNSUBSCRIBED: _l("The customer unsubscribed from marketing messages."),
+}
 
 
 @dataclass(frozen=True)
@@ -56,9 +78,7 @@ def choose_channel(recipient: Recipient, configured: set[str]) -> tuple[str | No
     for channel in order:
         if channel in configured and recipient.address(channel):
             return channel, ""
-    if not configured:
-        return None, "No channel is configured (e-mail, SMS or Telegram)."
-    return None, "The customer has no address on a configured channel (" + ", ".join(sorted(configured)) + ")."
+    return None, NO_CHANNEL if not configured else NO_ADDRESS
 
 
 def after_quiet_hours(moment: datetime, start_minute: int, end_minute: int) -> datetime:
@@ -101,11 +121,10 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
     consent = recipient.marketing_consent if marketing else recipient.service_consent
     channel, reason = choose_channel(recipient, configured_channels())
     if not consent:
-        reason = ("The customer has not agreed to marketing messages." if marketing
-                  else "The customer has not agreed to service messages.")
+        reason = NO_MARKETING_CONSENT if marketing else NO_SERVICE_CONSENT
         channel = None
     elif marketing and not recipient.unsubscribe_url:
-        channel, reason = None, "A marketing message needs an unsubscribe link."
+        channel, reason = None, NO_UNSUBSCRIBE_LINK
     if channel is None:
         row.status, row.last_error = "skipped", reason
     else:

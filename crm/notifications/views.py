@@ -18,7 +18,7 @@ from crm.notifications import settings as notification_settings
 from crm.notifications.events import EVENTS
 from crm.notifications.forms import EmptyForm, NotificationSettingsForm, TemplateForm
 from crm.notifications.models import MessageTemplate, OutboxMessage
-from crm.notifications.outbox import CHANNEL_ORDER, configured_channels
+from crm.notifications.outbox import CHANNEL_ORDER, REASONS, configured_channels
 from crm.notifications.render import TemplateProblem, check_template, find_template
 from crm.pagination import page_arg
 
@@ -35,6 +35,13 @@ CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "telegram": _l("Teleg
 @bp.app_template_global()
 def channel_label(code: str | None) -> str:
     return str(CHANNEL_LABELS.get(code, code or "—"))
+
+
+@bp.app_template_global()
+def reason_label(text: str | None) -> str:
+    """Why a message was not sent, translated when it is one of the outbox's own reasons (a mail server's
+    answer is shown as it came)."""
+    return str(REASONS.get(text or "", text or ""))
 
 
 def languages() -> list[str]:
