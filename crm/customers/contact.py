@@ -3,6 +3,7 @@ that links a Telegram chat."""
 
 import base64
 import hmac
+from dataclasses import replace
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -15,7 +16,7 @@ from crm.database import utcnow
 from crm.links import public_url
 from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
-from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent
+from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent, enqueue
 
 CHANNEL_CHOICES = ("auto", "email", "sms", "telegram")
 
@@ -89,6 +90,11 @@ def link_telegram_chat(session: Session, code: str, chat_id: str) -> Customer | 
         return None
     customer.telegram_chat_id = chat_id
     session.flush()
+    # Tell the chat it worked, in Telegram whatever the customer's usual channel.
+    enqueue(session, replace(recipient(customer), preferred_channel="telegram"), "telegram_linked",
+            {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
+             "shop_phone": current_app.config["SHOP_PHONE"]},
+            dedupe_key=f"telegram:{customer.id}:{chat_id}")
     return customer
 
 

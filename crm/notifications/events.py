@@ -98,6 +98,12 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           "Your referral code for friends: {{ referral_code }}\n\n{{ shop_name }} {{ shop_phone }}",
           {**POINTS_VARIABLES, "referral_code": _l("The customer's referral code")},
           sms="{{ shop_name }}: welcome to our loyalty program! Balance: {{ points_balance }} points."),
+    Event("telegram_linked", _l("Telegram linked"), SERVICE,
+          "{{ shop_name }}: Telegram linked",
+          "Hello {{ customer_name }},\n\nthis chat now gets the news of your repairs and points from "
+          "{{ shop_name }}.\n\n{{ shop_name }} {{ shop_phone }}",
+          {},
+          sms="{{ shop_name }}: Telegram linked."),
     Event("birthday", _l("Birthday greeting"), MARKETING,
           "Happy birthday from {{ shop_name }}",
           "Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from crm.customers import contact
 from crm.customers.models import Customer
@@ -63,7 +64,8 @@ def test_a_damaged_or_forged_link_changes_nothing(app, client, token):
         assert db.session.get(Customer, customer_id).marketing_consent is True
 
 
-def test_the_bots_start_code_links_the_customers_chat(app, client):
+def test_the_bots_start_code_links_the_customers_chat(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:t")
     with app_session(app):
         customer = factories.customer()
         code = contact.telegram_start_code(customer.id)
@@ -73,6 +75,11 @@ def test_the_bots_start_code_links_the_customers_chat(app, client):
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(Customer, customer_id).telegram_chat_id == "777001"
+        [confirmation] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "telegram_linked"))
+        assert (confirmation.channel, confirmation.address) == ("telegram", "777001")
+    client.post("/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+    with app.app_context():  # Telegram resends an update it thinks was lost: one confirmation still
+        assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "telegram_linked")).all()) == 1
 
 
 def test_the_webhook_refuses_without_the_secret_and_ignores_forged_codes(app, client):
