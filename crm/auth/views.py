@@ -15,6 +15,12 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _failed_attempt(response) -> bool:
+    """Only attempts that did not log in count against the limit: a shop whose desks share one address
+    can log in all morning, while guessing from one address still stops at the limit."""
+    return response.status_code != 302
+
+
 def _safe_next(target: str | None) -> str | None:
     # Only same-site relative paths: "/x" but not "//evil.example" or "/\\evil". Control characters are
     # refused too: browsers drop tabs and newlines ("/\t/evil.example" is "//evil.example"), and a
@@ -27,7 +33,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_attempt)
 @public
 def login():
     if current_user.is_authenticated:

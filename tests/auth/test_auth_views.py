@@ -167,6 +167,24 @@ def test_login_is_rate_limited_per_client(app):
             db.engine.dispose()
 
 
+def test_logins_that_succeed_do_not_count_against_the_limit(app):
+    """Desks behind one address log in many times a morning; only the failed attempts are limited."""
+    add_staff(app, username="olena")
+    limited = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         LOGIN_RATE_LIMIT="3 per minute")
+    try:
+        for _ in range(6):  # six desks, one address
+            desk = limited.test_client()
+            assert post_login(desk, "olena").status_code == 302
+            assert is_logged_in(desk)
+        guesser = limited.test_client()
+        assert [post_login(guesser, "olena", "guess-guess").status_code for _ in range(4)] == [200, 200, 200, 429]
+    finally:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # --- logging out and sessions that end -----------------------------------------------------------------------------
 
 
