@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from crm.notifications import settings as notification_settings
 from crm.notifications.channels import channels_from_config
 from crm.notifications.events import EVENTS, MARKETING
 from crm.notifications.models import OutboxMessage
-from crm.notifications.render import render_message
+from crm.notifications.render import message_locale, render_message
 from crm.shop_time import shop_tz
 
 CHANNEL_ORDER = ("telegram", "email", "sms")
@@ -99,6 +100,13 @@ def after_quiet_hours(moment: datetime, start_minute: int, end_minute: int) -> d
     return max(wake.astimezone(moment.tzinfo), moment)
 
 
+def in_language(variables: dict, language: str) -> dict:
+    """The variables as plain values, translated ones (lazy_gettext, LazyString) in the message's
+    language: a status or a device type reads in the customer's language, not the staff member's."""
+    with message_locale(language):
+        return {name: str(value) if isinstance(value, LazyString) else value for name, value in variables.items()}
+
+
 def find_by_key(session: Session, dedupe_key: str) -> OutboxMessage | None:
     return session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
@@ -129,7 +137,7 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
         row.status, row.last_error = "skipped", reason
     else:
         row.channel, row.address = channel, recipient.address(channel)
-        rendered = render_message(session, event_code, channel, row.language, variables,
+        rendered = render_message(session, event_code, channel, row.language, in_language(variables, row.language),
                                   default_language=current_app.config["BABEL_DEFAULT_LOCALE"],
                                   unsubscribe_url=recipient.unsubscribe_url if marketing else None)
         row.subject, row.body_text = rendered.subject, rendered.text

@@ -5,8 +5,12 @@ to Python internals (``__class__``, ``mro``, ...) raises SecurityError, and the 
 strings and numbers, never model objects. A template that fails is refused when it is saved; at send
 time the shipped default is used instead, so a broken template never loses a message."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
+from babel import Locale, UnknownLocaleError
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
@@ -64,7 +68,7 @@ def render_string(source: str, variables: dict) -> str:
         raise TemplateProblem(f"{type(error).__name__}: {str(error)[:250]}") from None
 
 
-def text_to_html(text: str, unsubscribe_url: str | None) -> str:
+def text_to_html(text: str, unsubscribe_url: str | None, unsubscribe_label: str = "Unsubscribe") -> str:
     """The HTML alternative of a text message: escaped paragraphs, links made clickable."""
     paragraphs = []
     for block in text.split("\n\n"):
@@ -72,7 +76,8 @@ def text_to_html(text: str, unsubscribe_url: str | None) -> str:
         paragraphs.append(Markup("<p>") + Markup("<br>\n").join(lines) + Markup("</p>"))
     html = Markup("\n").join(paragraphs)
     if unsubscribe_url:
-        html += Markup('\n<p style="font-size:smaller"><a href="{0}">Unsubscribe</a></p>').format(unsubscribe_url)
+        html += Markup('\n<p style="font-size:smaller"><a href="{0}">{1}</a></p>').format(unsubscribe_url,
+                                                                                          unsubscribe_label)
     return str(Markup("<!doctype html>\n<html><body>\n") + html + Markup("\n</body></html>\n"))
 
 
@@ -91,17 +96,36 @@ def find_template(session: Session, event: str, channel: str, language: str) -> 
         MessageTemplate.event == event, MessageTemplate.channel == channel, MessageTemplate.language == language))
 
 
-def check_template(event: Event, subject: str, body: str) -> Rendered:
+def check_template(event: Event, subject: str, body: str, language: str | None = None) -> Rendered:
     """Render a template on the event's sample data; raises TemplateProblem if it cannot be used."""
-    return render(event, subject, body, event.sample(), unsubscribe_url=event.sample().get("unsubscribe_url"))
+    return render(event, subject, body, event.sample(), unsubscribe_url=event.sample().get("unsubscribe_url"),
+                  language=language)
 
 
-def render(event: Event, subject: str, body: str, variables: dict, *, unsubscribe_url: str | None) -> Rendered:
+def message_locale(language: str | None):
+    """A context in which gettext speaks the message's language; a code Babel does not know (a shop that
+    wrote "ua" for Ukrainian in MESSAGE_LANGUAGES, say) leaves the shop's language rather than failing."""
+    try:
+        Locale.parse(language or "")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return nullcontext()
+    return force_locale(language)
+
+
+def unsubscribe_label(language: str | None) -> str:
+    """"Unsubscribe" in the message's language (the customer's, not the staff member's on screen)."""
+    with message_locale(language):
+        return _("Unsubscribe")
+
+
+def render(event: Event, subject: str, body: str, variables: dict, *, unsubscribe_url: str | None,
+           language: str | None = None) -> Rendered:
     subject_text = " ".join(render_string(subject, variables).split())[:MAX_SUBJECT]
     text = render_string(body, variables).strip()[:MAX_BODY]
+    label = unsubscribe_label(language) if unsubscribe_url else ""
     if unsubscribe_url and unsubscribe_url not in text:
-        text += "\n\nUnsubscribe: " + unsubscribe_url
-    return Rendered(subject_text, text, text_to_html(text, unsubscribe_url))
+        text += f"\n\n{label}: {unsubscribe_url}"
+    return Rendered(subject_text, text, text_to_html(text, unsubscribe_url, label))
 
 
 def render_message(session: Session, event_code: str, channel: str, language: str, variables: dict, *,
@@ -114,7 +138,9 @@ def render_message(session: Session, event_code: str, channel: str, language: st
         template = find_template(session, event_code, channel, lang)
         if template is not None:
             try:
-                return render(event, template.subject, template.body, variables, unsubscribe_url=unsubscribe_url)
+                return render(event, template.subject, template.body, variables, unsubscribe_url=unsubscribe_url,
+                              language=language)
             except TemplateProblem:
                 break  # saved before a variable was removed, say: the default still gets the message out
-    return render(event, event.subject, event.default_body(channel), variables, unsubscribe_url=unsubscribe_url)
+    return render(event, event.subject, event.default_body(channel), variables, unsubscribe_url=unsubscribe_url,
+                  language=language)

@@ -147,7 +147,7 @@ def edit_template(event: str, channel: str, language: str):
         code = 422
         if form.validate_on_submit():
             try:
-                preview = check_template(the_event, form.subject.data or "", form.body.data)
+                preview = check_template(the_event, form.subject.data or "", form.body.data, language)
             except TemplateProblem as problem:
                 form.body.errors.append(_("This template cannot be used: %(why)s", why=problem.message))
             else:

@@ -3,6 +3,7 @@ received, status changed (for the statuses the settings name), ready for pickup,
 the points of the payment. Keys: ``order:<id>:received``, ``status:<status change id>``."""
 
 from flask import current_app
+from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
 from crm.customers import contact
@@ -14,14 +15,18 @@ from crm.notifications.settings import get_settings, notify_statuses, register_s
 from crm.orders.device import DEVICE_TYPES
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.sales_models import Sale
-from crm.orders.status import Status
+from crm.orders.status import STATUS_LABELS, Status
 
 
 def order_variables(order: RepairOrder, customer: Customer) -> dict:
-    device_type = str(DEVICE_TYPES.get(order.device_type, order.device_type))
+    """Translated parts stay lazy: the outbox evaluates them in the customer's language."""
+    def device() -> str:
+        device_type = str(DEVICE_TYPES.get(order.device_type, order.device_type))
+        return " ".join(part for part in (device_type, order.brand, order.model) if part)
+
     return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
             "shop_phone": current_app.config["SHOP_PHONE"], "order_number": order.number,
-            "device": " ".join(part for part in (device_type, order.brand, order.model) if part),
+            "device": LazyString(device),
             "tracking_url": public_url(f"/t/{order.tracking_token}")}
 
 
@@ -45,7 +50,7 @@ def status_changed(session: Session, order: RepairOrder, change: OrderStatusChan
         return
     customer = session.get(Customer, order.customer_id)
     enqueue(session, contact.recipient(customer), event, {**order_variables(order, customer),
-                                                          "status": str(target.label)},
+                                                          "status": STATUS_LABELS[target]},
             dedupe_key=f"status:{change.id}", now=change.changed_at)
 
 

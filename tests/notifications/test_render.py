@@ -79,3 +79,70 @@ def test_html_escapes_what_the_customer_typed_and_links_urls(session):
     assert "<script>" in rendered.text and "<script>" not in rendered.html
     assert "&lt;script&gt;" in rendered.html
     assert '<a href="https://shop.example/t/abc">' in rendered.html
+
+
+
+@pytest.fixture
+def ukrainian_app(app, tmp_path):
+    """An app whose Ukrainian catalogue has a few entries (standing in for the shop's translation) while the
+    shop's own language stays English."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from crm import create_app
+    from crm.extensions import db
+
+    catalog = Catalog(locale="uk")
+    for english, ukrainian in (("Unsubscribe", "Відписатися"), ("Awaiting parts", "Очікує запчастини"),
+                               ("Phone", "Телефон")):
+        catalog.add(english, ukrainian)
+    (tmp_path / "uk" / "LC_MESSAGES").mkdir(parents=True)
+    with open(tmp_path / "uk" / "LC_MESSAGES" / "messages.mo", "wb") as out:
+        write_mo(out, catalog)
+    translated = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                            BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    yield translated
+    with translated.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_unsubscribe_line_is_written_in_the_customers_language_not_the_staff_members(ukrainian_app):
+    from crm.notifications.render import render
+
+    with ukrainian_app.app_context():
+        event = EVENTS["birthday"]
+        url = "https://shop.example/u/token"
+        uk = render(event, event.subject, "Happy birthday", event.sample(), unsubscribe_url=url, language="uk")
+        en = render(event, event.subject, "Happy birthday", event.sample(), unsubscribe_url=url, language="en")
+    assert uk.text.endswith("Відписатися: https://shop.example/u/token")
+    assert '<a href="https://shop.example/u/token">Відписатися</a>' in uk.html
+    assert en.text.endswith("Unsubscribe: https://shop.example/u/token")
+
+
+def test_translated_variables_read_in_the_customers_language(ukrainian_app):
+    """A status or a device type is put in the message in the customer's language; other values as they are."""
+    from flask_babel import LazyString
+
+    from crm.notifications.outbox import in_language
+    from crm.orders.device import DEVICE_TYPES
+    from crm.orders.status import STATUS_LABELS, Status
+
+    variables = {"status": STATUS_LABELS[Status.AWAITING_PARTS],
+                 "device": LazyString(lambda: f"{DEVICE_TYPES['phone']} Apple iPhone 12"), "bonus_points": 50,
+                 "customer_name": "Olena"}
+    with ukrainian_app.app_context():
+        assert in_language(variables, "uk") == {"status": "Очікує запчастини", "device": "Телефон Apple iPhone 12",
+                                                "bonus_points": 50, "customer_name": "Olena"}
+        assert in_language(variables, "en")["status"] == "Awaiting parts"
+
+
+@pytest.mark.parametrize("language", ["ua", "", "x" * 40, "en_ZZ_bad"])
+def test_a_language_code_babel_does_not_know_leaves_the_shop_language(app, language):
+    from crm.notifications.outbox import in_language
+    from crm.notifications.render import unsubscribe_label
+    from crm.orders.status import STATUS_LABELS, Status
+
+    with app.app_context():
+        assert unsubscribe_label(language) == "Unsubscribe"
+        assert in_language({"status": STATUS_LABELS[Status.READY]}, language) == {"status": "Ready for pickup"}
