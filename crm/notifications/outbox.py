@@ -15,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow
+from crm.locales import in_language
 from crm.notifications import settings as notification_settings
 from crm.notifications.channels import channels_from_config
 from crm.notifications.events import EVENTS, MARKETING
 from crm.notifications.models import OutboxMessage
-from crm.notifications.render import message_locale, render_message
+from crm.notifications.render import render_message
 from crm.shop_time import shop_tz
 
 CHANNEL_ORDER = ("telegram", "email", "sms")
@@ -100,10 +101,10 @@ def after_quiet_hours(moment: datetime, start_minute: int, end_minute: int) -> d
     return max(wake.astimezone(moment.tzinfo), moment)
 
 
-def in_language(variables: dict, language: str) -> dict:
+def translated_variables(variables: dict, language: str) -> dict:
     """The variables as plain values, translated ones (lazy_gettext, LazyString) in the message's
     language: a status or a device type reads in the customer's language, not the staff member's."""
-    with message_locale(language):
+    with in_language(language):
         return {name: str(value) if isinstance(value, LazyString) else value for name, value in variables.items()}
 
 
@@ -137,7 +138,8 @@ def enqueue(session: Session, recipient: Recipient, event_code: str, variables: 
         row.status, row.last_error = "skipped", reason
     else:
         row.channel, row.address = channel, recipient.address(channel)
-        rendered = render_message(session, event_code, channel, row.language, in_language(variables, row.language),
+        rendered = render_message(session, event_code, channel, row.language,
+                                  translated_variables(variables, row.language),
                                   default_language=current_app.config["BABEL_DEFAULT_LOCALE"],
                                   unsubscribe_url=recipient.unsubscribe_url if marketing else None)
         row.subject, row.body_text = rendered.subject, rendered.text

@@ -5,11 +5,8 @@ to Python internals (``__class__``, ``mro``, ...) raises SecurityError, and the 
 strings and numbers, never model objects. A template that fails is refused when it is saved; at send
 time the shipped default is used instead, so a broken template never loses a message."""
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
-from babel import Locale, UnknownLocaleError
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -17,6 +14,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.locales import in_language
 from crm.notifications.events import EVENTS, Event
 from crm.notifications.models import MessageTemplate
 
@@ -102,19 +100,9 @@ def check_template(event: Event, subject: str, body: str, language: str | None =
                   language=language)
 
 
-def message_locale(language: str | None):
-    """A context in which gettext speaks the message's language; a code Babel does not know (a shop that
-    wrote "ua" for Ukrainian in MESSAGE_LANGUAGES, say) leaves the shop's language rather than failing."""
-    try:
-        Locale.parse(language or "")
-    except (UnknownLocaleError, ValueError, TypeError):
-        return nullcontext()
-    return force_locale(language)
-
-
 def unsubscribe_label(language: str | None) -> str:
     """"Unsubscribe" in the message's language (the customer's, not the staff member's on screen)."""
-    with message_locale(language):
+    with in_language(language):
         return _("Unsubscribe")
 
 

@@ -124,7 +124,7 @@ def test_translated_variables_read_in_the_customers_language(ukrainian_app):
     """A status or a device type is put in the message in the customer's language; other values as they are."""
     from flask_babel import LazyString
 
-    from crm.notifications.outbox import in_language
+    from crm.notifications.outbox import translated_variables
     from crm.orders.device import DEVICE_TYPES
     from crm.orders.status import STATUS_LABELS, Status
 
@@ -132,17 +132,18 @@ def test_translated_variables_read_in_the_customers_language(ukrainian_app):
                  "device": LazyString(lambda: f"{DEVICE_TYPES['phone']} Apple iPhone 12"), "bonus_points": 50,
                  "customer_name": "Olena"}
     with ukrainian_app.app_context():
-        assert in_language(variables, "uk") == {"status": "Очікує запчастини", "device": "Телефон Apple iPhone 12",
-                                                "bonus_points": 50, "customer_name": "Olena"}
-        assert in_language(variables, "en")["status"] == "Awaiting parts"
+        assert translated_variables(variables, "uk") == {
+            "status": "Очікує запчастини", "device": "Телефон Apple iPhone 12", "bonus_points": 50,
+            "customer_name": "Olena"}
+        assert translated_variables(variables, "en")["status"] == "Awaiting parts"
 
 
 @pytest.mark.parametrize("language", ["ua", "", "x" * 40, "en_ZZ_bad"])
 def test_a_language_code_babel_does_not_know_leaves_the_shop_language(app, language):
-    from crm.notifications.outbox import in_language
+    from crm.notifications.outbox import translated_variables
     from crm.notifications.render import unsubscribe_label
     from crm.orders.status import STATUS_LABELS, Status
 
     with app.app_context():
         assert unsubscribe_label(language) == "Unsubscribe"
-        assert in_language({"status": STATUS_LABELS[Status.READY]}, language) == {"status": "Ready for pickup"}
+        assert translated_variables({"status": STATUS_LABELS[Status.READY]}, language) == {"status": "Ready for pickup"}
