@@ -58,6 +58,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "30 per minute")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
     # Number of proxies in front of the app (nginx: 1) so the client address is the real one.
@@ -106,6 +107,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
+    TRACKING_RATE_LIMIT = "1000 per minute"
     PUBLIC_BASE_URL = "https://crm.example.test"
 
 

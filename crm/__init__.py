@@ -74,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.loyalty import bp as loyalty_bp
     from crm.notifications import bp as notifications_bp
     from crm.orders import bp as orders_bp
-    from crm.orders import catalogue_bp, sales_bp
+    from crm.orders import catalogue_bp, sales_bp, tracking_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(sales_bp)
+    app.register_blueprint(tracking_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -142,6 +143,7 @@ def register_template_helpers(app: Flask) -> None:
         return display_phone(value) if value else ""
 
     app.jinja_env.globals.update(
+        get_locale=get_locale,  # <html lang>: the shop's language, or the customer's on their own pages
         shop_name=app.config["SHOP_NAME"],
         status_label=lambda value: Status(value).label,
         device_label=lambda value: DEVICE_TYPES.get(value, value),

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 import pytest
 from argon2 import PasswordHasher
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -178,3 +180,24 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CRM_NO_SKIPS") and skipped and exitstatus == 0:
         session.exitstatus = 1
         reporter.write_line(f"CRM_NO_SKIPS: {skipped} test(s) skipped; failing the run.", red=True)
+
+
+@pytest.fixture
+def ukrainian_app(app, tmp_path):
+    """An app whose Ukrainian catalogue has a few entries (standing in for the shop's translation) while the
+    shop's own language stays English."""
+    catalog = Catalog(locale="uk")
+    for english, ukrainian in (("Unsubscribe", "Відписатися"), ("Awaiting parts", "Очікує запчастини"),
+                               ("Phone", "Телефон"), ("Ready for pickup", "Готово до видачі"),
+                               ("Your device is ready. Bring your receipt to collect it.",
+                                "Ваш пристрій готовий. Візьміть квитанцію, щоб забрати його.")):
+        catalog.add(english, ukrainian)
+    (tmp_path / "uk" / "LC_MESSAGES").mkdir(parents=True)
+    with open(tmp_path / "uk" / "LC_MESSAGES" / "messages.mo", "wb") as out:
+        write_mo(out, catalog)
+    translated = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                            BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    yield translated
+    with translated.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -85,6 +85,7 @@ def objects(app):
         session.flush()
         ids["tier_id"], ids["template_id"] = 9001, 9002
         ids["token"] = unsubscribe_token(customers[2].id)  # the unsubscribe link of a marketing message
+        ids["tracking_token"] = order.tracking_token  # the customer's tracking page
         failed = OutboxMessage(id=9003, event="welcome", kind="service", customer_id=customers[2].id, channel="email",
                                address="a@example.com", status="failed", attempts=6, last_error="access test")
         session.add(failed)
@@ -219,6 +220,7 @@ KEY_DECISIONS = [
     ("manager", "/catalogue/low-stock", 200),
     ("anonymous", "/login", 200),
     ("anonymous", "/healthz", 200),
+    ("anonymous", "/t/not-a-token", 404),
 ]
 
 

@@ -87,7 +87,7 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
-           "/notifications/?page={v}", "/u/{v}"]
+           "/notifications/?page={v}", "/u/{v}", "/t/{v}"]
 
 
 @pytest.fixture

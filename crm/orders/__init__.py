@@ -9,3 +9,4 @@ sales_bp = Blueprint("sales", __name__, url_prefix="/sales")
 
 from crm.orders import catalogue_models, catalogue_views, models, refund_views, sales_models, sales_views, views  # noqa: E402,F401,I001
 from crm.orders import report_views  # noqa: E402,F401,I001
+from crm.orders.public_views import tracking_bp  # noqa: E402,F401,I001

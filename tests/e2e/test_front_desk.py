@@ -37,7 +37,7 @@ def _fill_intake(page: Page, imei: str, due: date) -> None:
     page.get_by_label("Due date").fill(due.isoformat())
 
 
-def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_user, login, artifacts):
+def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_user, login, artifacts, live_server):
     staff_user("front_desk", "desk-anna", "Anna Desk")
     login("desk-anna")
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
@@ -87,8 +87,22 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     qr = page.get_by_role("img", name="QR code of your tracking link")
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    expect(page.get_by_text(re.compile(r"https://crm\.example\.test/t/\S+"))).to_be_visible()
+    printed_link = page.get_by_text(re.compile(r"https://crm\.example\.test/t/\S+"))
+    expect(printed_link).to_be_visible()
+    tracking_path = re.search(r"/t/\S+", printed_link.inner_text()).group(0)
     page.screenshot(path=str(artifacts / "receipt_a4_screen.png"), full_page=True)
+
+    # The customer opens the printed link on their phone: no login, the repair and its status.
+    customer_view = page.context.browser.new_context(base_url=live_server, viewport=PHONE)
+    phone = customer_view.new_page()
+    phone.set_default_timeout(5_000)
+    phone.goto(tracking_path)
+    expect(phone.get_by_role("heading", name=f"Repair {number}")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Status: Received")).to_be_visible()
+    expect(phone.get_by_text("We have your device.")).to_be_visible()
+    expect(phone.get_by_role("button", name="Log out")).to_have_count(0)
+    phone.screenshot(path=str(artifacts / "tracking_page_phone.png"), full_page=True)
+    customer_view.close()
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
     page.screenshot(path=str(artifacts / "receipt_a4_print.png"), full_page=True)

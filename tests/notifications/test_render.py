@@ -82,31 +82,6 @@ def test_html_escapes_what_the_customer_typed_and_links_urls(session):
 
 
 
-@pytest.fixture
-def ukrainian_app(app, tmp_path):
-    """An app whose Ukrainian catalogue has a few entries (standing in for the shop's translation) while the
-    shop's own language stays English."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-
-    from crm import create_app
-    from crm.extensions import db
-
-    catalog = Catalog(locale="uk")
-    for english, ukrainian in (("Unsubscribe", "Відписатися"), ("Awaiting parts", "Очікує запчастини"),
-                               ("Phone", "Телефон")):
-        catalog.add(english, ukrainian)
-    (tmp_path / "uk" / "LC_MESSAGES").mkdir(parents=True)
-    with open(tmp_path / "uk" / "LC_MESSAGES" / "messages.mo", "wb") as out:
-        write_mo(out, catalog)
-    translated = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                            BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
-    yield translated
-    with translated.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_the_unsubscribe_line_is_written_in_the_customers_language_not_the_staff_members(ukrainian_app):
     from crm.notifications.render import render
 

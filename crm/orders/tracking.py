@@ -1,0 +1,67 @@
+"""The customer's view of a repair, reached through the private link on the receipt and in every
+message (/t/<tracking token>). It shows what the customer needs and nothing staff-only: no notes, no
+staff names, no serial number or IMEI, no phone number."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from crm.customers.models import Customer
+from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.orders.status import Status
+from crm.shop_time import local_date
+
+# Tokens are 32 characters of the URL-safe alphabet; anything else is not one of ours and never reaches the
+# database (PostgreSQL refuses a NUL byte in a text parameter outright).
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# The road a repair usually travels, shown as steps; side roads (awaiting approval or parts) and the end
+# of the road (cancelled) are shown as the current step's own words.
+STEPS = (Status.RECEIVED, Status.DIAGNOSING, Status.IN_REPAIR, Status.READY, Status.PICKED_UP)
+STEP_OF = {Status.AWAITING_APPROVAL: Status.DIAGNOSING, Status.AWAITING_PARTS: Status.IN_REPAIR}
+
+
+@dataclass(frozen=True)
+class Tracking:
+    order: RepairOrder
+    lines: list[RepairOrderLine]
+    history: list[tuple[str, datetime]]  # (status, when), oldest first
+    language: str | None
+    warranty_until: date | None
+
+    @property
+    def status(self) -> Status:
+        return Status(self.order.status)
+
+    @property
+    def step(self) -> int | None:
+        """Index of the current step in STEPS, None for a cancelled repair."""
+        current = STEP_OF.get(self.status, self.status)
+        return STEPS.index(current) if current in STEPS else None
+
+    @property
+    def total_minor(self) -> int:
+        return sum(line.total_minor for line in self.lines)
+
+
+def find(session: Session, token: str) -> Tracking | None:
+    """The repair whose tracking token is ``token`` (unique index), its lines and status history, in
+    three queries; None for a token that is not one of ours."""
+    if not TOKEN.fullmatch(token or ""):
+        return None
+    row = session.execute(
+        select(RepairOrder, Customer.language).join(Customer, Customer.id == RepairOrder.customer_id)
+        .where(RepairOrder.tracking_token == token)
+        .options(selectinload(RepairOrder.lines), selectinload(RepairOrder.history))).first()
+    if row is None:
+        return None
+    order, language = row
+    history = sorted(((change.to_status, change.changed_at) for change in order.history), key=lambda h: h[1])
+    warranty_until = None
+    if order.status == Status.PICKED_UP and order.closed_at is not None and order.warranty_days:
+        warranty_until = local_date(order.closed_at) + timedelta(days=order.warranty_days)
+    return Tracking(order=order, lines=sorted(order.lines, key=lambda line: line.id), history=history,
+                    language=language, warranty_until=warranty_until)
