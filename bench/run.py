@@ -60,7 +60,7 @@ class Scenario:
 
 
 def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list[int],
-              recent_days: list[str]) -> list[Scenario]:
+              recent_days: list[str], tokens: list[str]) -> list[Scenario]:
     def q(path: str, values, extra: str = "") -> list[str]:
         return [f"{path}?q={quote(value)}{extra}" for value in values]
 
@@ -88,6 +88,8 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("orders: technician queue", ["/orders/queue", "/orders/queue?page=2"], role=Role.TECHNICIAN,
                  explain=("/orders/queue",)),
         Scenario("orders: detail page", [f"/orders/{i}" for i in order_ids]),
+        Scenario("customer tracking page", [f"/t/{token}" for token in tokens], role="anonymous",
+                 explain=tuple(f"/t/{token}" for token in tokens[:1])),
         Scenario("sales: list", ["/sales", "/sales?page=2", "/sales?page=40"], explain=("/sales?page=40",)),
         Scenario("sales: find by receipt number", ["/sales?q=S-000120", "/sales?q=s-001000"]),
         Scenario("catalogue: search", ["/catalogue?q=case", "/catalogue?q=acc-0004", "/catalogue?q=iphone"]),
@@ -196,13 +198,15 @@ def explain(client, meter: Meter, scenario: Scenario, url: str, engine) -> None:
                 print("  " * depth[node] + detail)
 
 
-def samples(session, rng: random.Random) -> tuple[list[int], list[str], list[int]]:
+def samples(session, rng: random.Random) -> tuple[list[int], list[str], list[int], list[str]]:
     top = session.scalar(select(func.max(RepairOrder.id))) or 0
     candidates = rng.sample(range(1, top + 1), min(top, 60))
-    orders = session.execute(select(RepairOrder.id, RepairOrder.number, RepairOrder.customer_id)
+    orders = session.execute(select(RepairOrder.id, RepairOrder.number, RepairOrder.customer_id,
+                                    RepairOrder.tracking_token)
                              .where(RepairOrder.id.in_(candidates)).order_by(RepairOrder.id)).all()
     rng.shuffle(orders)
-    return [o.id for o in orders[:50]], [o.number for o in orders[:10]], [o.customer_id for o in orders[:50]]
+    return ([o.id for o in orders[:50]], [o.number for o in orders[:10]], [o.customer_id for o in orders[:50]],
+            [o.tracking_token for o in orders[:50]])
 
 
 def table_counts(session) -> dict:
@@ -229,7 +233,7 @@ def run(args) -> None:
         ensure_bench_users(db.session)
         # A database generated before the loyalty release gets its members now.
         generate_loyalty(db.engine, random.Random(args.seed), now=datetime.now(UTC))
-        order_ids, order_numbers, customer_ids = samples(db.session, random.Random(args.seed))
+        order_ids, order_numbers, customer_ids, tokens = samples(db.session, random.Random(args.seed))
         server = db.session.scalar(select(func.version())) if kind == "postgresql" else f"SQLite {sqlite_version}"
         db.session.remove()
     meter = Meter(app, engine)
@@ -237,7 +241,7 @@ def run(args) -> None:
                Role.TECHNICIAN: logged_in_client(app, BENCH_TECHNICIAN),
                "anonymous": logged_in_client(app, None)}
     recent_days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in range(1, 8)]
-    plan = scenarios(order_ids, order_numbers, customer_ids, recent_days)
+    plan = scenarios(order_ids, order_numbers, customer_ids, recent_days, tokens)
     print(f"{server}; rows: {counts}; {args.requests} requests per scenario")
     if args.explain:
         for scenario in plan:
