@@ -59,7 +59,8 @@ def find(session: Session, token: str) -> Tracking | None:
     if row is None:
         return None
     order, language = row
-    history = sorted(((change.to_status, change.changed_at) for change in order.history), key=lambda h: h[1])
+    changes = sorted(order.history, key=lambda change: (change.changed_at, change.id))
+    history = [(change.to_status, change.changed_at) for change in changes]
     warranty_until = None
     if order.status == Status.PICKED_UP and order.closed_at is not None and order.warranty_days:
         warranty_until = local_date(order.closed_at) + timedelta(days=order.warranty_days)
