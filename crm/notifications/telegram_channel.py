@@ -39,20 +39,9 @@ class TelegramChannel:
         return bool(self.token)
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        if not self.configured:
-            raise ChannelError("Telegram is not set up (TELEGRAM_BOT_TOKEN is empty)")
-        if self.config_error:
-            raise ChannelError(self.config_error)
         text = f"{message.subject}\n\n{message.text}" if message.subject.strip() else message.text
-        body = {"chat_id": message.to, "text": text, "disable_web_page_preview": True}
-        url = f"{self.api_base}/bot{urllib.parse.quote(self.token, safe=':')}/sendMessage"
-        try:
-            status, answer = post_json(url, body, {}, self.timeout)
-        except (OSError, HTTPException, ValueError) as exc:
-            # `from None`: the cause would carry the URL, and with it the token, into logs.
-            raise self._error(f"Telegram unreachable: {describe_error(exc)}") from None
-        data = json_or_none(answer)
-        data = data if isinstance(data, dict) else {}
+        status, data, answer = self._call("sendMessage", {"chat_id": message.to, "text": text,
+                                                          "disable_web_page_preview": True})
         if 200 <= status < 300 and data.get("ok") is not False:
             return SendResult(provider_id=dig(data, "result.message_id"))
         raise self._refusal(status, data, answer)
@@ -60,19 +49,26 @@ class TelegramChannel:
     def get_updates(self, offset: int, limit: int = 100) -> list:
         """The bot's new updates from ``offset`` on (getUpdates: for a shop without a public address for
         the webhook). Asking with an offset confirms every earlier update to Telegram."""
-        if not self.configured or self.config_error:
-            raise ChannelError(self.config_error or "Telegram is not set up (TELEGRAM_BOT_TOKEN is empty)")
-        body = {"offset": offset, "limit": limit, "timeout": 0, "allowed_updates": ["message"]}
-        url = f"{self.api_base}/bot{urllib.parse.quote(self.token, safe=':')}/getUpdates"
-        try:
-            status, answer = post_json(url, body, {}, self.timeout)
-        except (OSError, HTTPException, ValueError) as exc:
-            raise self._error(f"Telegram unreachable: {describe_error(exc)}") from None
-        data = json_or_none(answer)
-        data = data if isinstance(data, dict) else {}
+        status, data, answer = self._call("getUpdates", {"offset": offset, "limit": limit, "timeout": 0,
+                                                         "allowed_updates": ["message"]})
         if 200 <= status < 300 and data.get("ok") is True and isinstance(data.get("result"), list):
             return [update for update in data["result"] if isinstance(update, Mapping)]
         raise self._refusal(status, data, answer)
+
+    def _call(self, method: str, body: dict) -> tuple[int, dict, bytes]:
+        """POST one Bot API method: (HTTP status, the answer's JSON object or {}, the raw answer)."""
+        if not self.configured:
+            raise ChannelError("Telegram is not set up (TELEGRAM_BOT_TOKEN is empty)")
+        if self.config_error:
+            raise ChannelError(self.config_error)
+        url = f"{self.api_base}/bot{urllib.parse.quote(self.token, safe=':')}/{method}"
+        try:
+            status, answer = post_json(url, body, {}, self.timeout)
+        except (OSError, HTTPException, ValueError) as exc:
+            # `from None`: the cause would carry the URL, and with it the token, into logs.
+            raise self._error(f"Telegram unreachable: {describe_error(exc)}") from None
+        data = json_or_none(answer)
+        return status, data if isinstance(data, dict) else {}, answer
 
     def _refusal(self, status: int, data: dict, answer: bytes) -> ChannelError:
         """400 (chat not found, bad text) and 403 (bot blocked) concern this chat and stay so;
