@@ -94,14 +94,22 @@ def _not_awarded(kind: str, year: int):
     return ~exists().where(LedgerEntry.idempotency_key == key)
 
 
-def _done_by_another_run(session: Session, customer_id: int, key: str) -> bool:
-    """Under the customer's lock, whether a run in another process awarded this since our selection
-    (then it also queued the greeting, in the same transaction)."""
+def _award_and_greet(session: Session, kind: str, award, customer_id: int, year: int, *, now: datetime,
+                     years: int | None = None) -> bool:
+    """One member's ``kind`` bonus of ``year`` (``award`` is accounts.award_birthday_bonus or
+    award_anniversary_bonus) with its greeting, in one committed transaction. False when there was
+    nothing to do: under the customer's lock, a run in another process may have awarded it since our
+    selection (and queued the greeting in the same transaction)."""
     ledger.lock_account(session, customer_id)
-    if ledger.find_entry(session, key) is None:
-        return False
+    entry = None
+    if ledger.find_entry(session, f"{kind}:{customer_id}:{year}") is None:
+        customer = session.get(Customer, customer_id)
+        entry = award(session, customer, year, now=now)
+        if entry is not None:
+            messages.event_bonus(session, customer, accounts.get_account(session, customer_id), kind, year,
+                                 entry.points, now=now, years=years)
     session.commit()
-    return True
+    return entry is not None
 
 
 @daily("birthday-bonuses", at="09:00")
@@ -118,15 +126,8 @@ def birthday_bonuses(session: Session, now: datetime) -> int:
             .where(Customer.birthday_mmdd.in_(_codes(day)), _not_awarded("birthday", day.year))
             .order_by(Account.customer_id)).all()
         for customer_id in due:
-            if _done_by_another_run(session, customer_id, f"birthday:{customer_id}:{day.year}"):
-                continue
-            customer = session.get(Customer, customer_id)
-            entry = accounts.award_birthday_bonus(session, customer, day.year, now=now)
-            if entry is not None:
-                account = accounts.get_account(session, customer_id)
-                messages.event_bonus(session, customer, account, "birthday", day.year, entry.points, now=now)
-                awarded += 1
-            session.commit()
+            awarded += _award_and_greet(session, "birthday", accounts.award_birthday_bonus, customer_id, day.year,
+                                        now=now)
     return awarded
 
 
@@ -146,17 +147,8 @@ def anniversary_bonuses(session: Session, now: datetime) -> int:
                    _not_awarded("anniversary", day.year))
             .order_by(Account.customer_id)).all()
         for customer_id, first_purchase_at in due:
-            if _done_by_another_run(session, customer_id, f"anniversary:{customer_id}:{day.year}"):
-                continue
-            customer = session.get(Customer, customer_id)
-            entry = accounts.award_anniversary_bonus(session, customer, day.year, now=now)
-            if entry is not None:
-                account = accounts.get_account(session, customer_id)
-                years = day.year - local_date(first_purchase_at).year
-                messages.event_bonus(session, customer, account, "anniversary", day.year, entry.points, now=now,
-                                     years=years)
-                awarded += 1
-            session.commit()
+            awarded += _award_and_greet(session, "anniversary", accounts.award_anniversary_bonus, customer_id,
+                                        day.year, now=now, years=day.year - local_date(first_purchase_at).year)
     return awarded
 
 
