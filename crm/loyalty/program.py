@@ -6,11 +6,13 @@ a fresh database (or a test that emptied the tables) behaves like a shop that ne
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import AuditEntry, EarnRate, Program, Tier
 
 PROGRAM_DEFAULTS = {
@@ -119,9 +121,28 @@ def tiers(session: Session) -> list[Tier]:
     return list(session.scalars(select(Tier).order_by(Tier.rank)))
 
 
+TIER_CLASHES = {"name": _l("Another tier has this name."), "rank": _l("Another tier has this rank.")}
+
+
+def tier_clashes(session: Session, tier: Tier | None, values: dict) -> dict[str, str]:
+    """The unique fields (name, rank) whose new value another tier already has, with the message."""
+    clashes = {}
+    for name, message in TIER_CLASHES.items():
+        if name in values:
+            other = session.scalar(select(Tier.id).where(getattr(Tier, name) == values[name]))
+            if other is not None and (tier is None or other != tier.id):
+                clashes[name] = str(message)
+    return clashes
+
+
 def save_tier(session: Session, tier: Tier | None, values: dict, *, actor: StaffUser | None,
               now: datetime | None = None) -> Tier:
-    """Create (``tier`` None) or change a tier; each changed field is audited."""
+    """Create (``tier`` None) or change a tier; each changed field is audited. A name or rank another tier
+    has is refused (LoyaltyError on that field)."""
+    clashes = tier_clashes(session, tier, values)
+    if clashes:
+        field = next(iter(clashes))
+        raise LoyaltyError(clashes[field], field=field)
     now = now or utcnow()
     if tier is None:
         tier = Tier()

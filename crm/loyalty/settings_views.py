@@ -148,10 +148,8 @@ def tier_form(tier_id: int | None):
             form.earn_multiplier.data, form.accessory_discount.data = 100, 0
     elif form.validate_on_submit():
         values = _tier_values(form)
-        for name, field in (("name", form.name), ("rank", form.rank)):
-            clash = db.session.scalar(select(Tier.id).where(getattr(Tier, name) == values[name]))
-            if clash is not None and (tier is None or clash != tier.id):
-                field.errors.append(_("Another tier has this %(what)s.", what=field.label.text.split(" (")[0].lower()))
+        for name, message in program.tier_clashes(db.session, tier, values).items():
+            getattr(form, name).errors.append(message)  # both at once; save_tier refuses them too
         if not form.errors:
             try:
                 with db.session.begin_nested():
