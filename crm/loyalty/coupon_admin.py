@@ -16,6 +16,12 @@ from crm.loyalty.program import _audit
 TEMPLATE_FIELDS = ("name", "kind", "value", "categories", "min_bill_minor", "validity_days", "active")
 
 
+def active_templates(session: Session) -> list[CouponTemplate]:
+    """The templates a manager may attach (after-repair coupon, promo codes), by name."""
+    return list(session.scalars(select(CouponTemplate).where(CouponTemplate.active.is_(True))
+                                .order_by(CouponTemplate.name)))
+
+
 def save_template(session: Session, template: CouponTemplate | None, values: dict, *, actor: StaffUser | None,
                   now: datetime | None = None) -> CouponTemplate:
     """Create (``template`` None) or change a coupon template; names are unique."""

@@ -47,8 +47,7 @@ def _program_form(formdata=None) -> ProgramForm:
     current = program.get_program(db.session)
     form = ProgramForm(formdata=formdata)
     form.redeem_categories.choices = choices(line_categories())
-    templates = db.session.scalars(select(CouponTemplate).where(CouponTemplate.active.is_(True))
-                                   .order_by(CouponTemplate.name)).all()
+    templates = coupon_admin.active_templates(db.session)
     form.repair_coupon_template_id.choices = choices([("", _("No coupon")), *[(str(t.id), t.name) for t in templates]])
     if formdata is None:
         for name in ("enabled", "enrolment", "min_balance_to_redeem", "expiry_months", "expiry_warning_days",
@@ -220,8 +219,7 @@ def template_form(template_id: int | None):
 @roles_required(Role.MANAGER)
 def promo_form():
     form = PromoCodeForm(formdata=request.form if request.method == "POST" else None)
-    templates = db.session.scalars(select(CouponTemplate).where(CouponTemplate.active.is_(True))
-                                   .order_by(CouponTemplate.name)).all()
+    templates = coupon_admin.active_templates(db.session)
     form.template_id.choices = choices((str(t.id), t.name) for t in templates)
     if request.method == "POST" and form.validate_on_submit():
         tz = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
