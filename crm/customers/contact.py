@@ -18,8 +18,6 @@ from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent, enqueue
 
-CHANNEL_CHOICES = ("auto", "email", "sms", "telegram")
-
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe-marketing")

@@ -14,7 +14,8 @@ from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
 from crm.errors import RuleError
-from crm.notifications.outbox import MARKETING_WITHDRAWN, SERVICE_WITHDRAWN, cancel_unsent
+from crm.notifications.outbox import CHANNEL_ORDER, MARKETING_WITHDRAWN, SERVICE_WITHDRAWN, cancel_unsent
+from crm.shop_time import mmdd
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -30,7 +31,7 @@ class DuplicatePhone(CustomerError):
         self.existing = existing
 
 
-CHANNELS = ("auto", "email", "sms", "telegram")
+CHANNELS = ("auto", *CHANNEL_ORDER)  # "auto": the outbox picks the first usable channel
 
 
 @dataclass
@@ -64,7 +65,7 @@ def _apply(customer: Customer, data: CustomerData, phone: str, now: datetime) ->
     customer.phone = phone
     customer.email = (data.email or "").strip().lower() or None
     customer.birthday = data.birthday
-    customer.birthday_mmdd = data.birthday.month * 100 + data.birthday.day if data.birthday else None
+    customer.birthday_mmdd = mmdd(data.birthday) if data.birthday else None
     customer.service_consent = data.service_consent
     customer.marketing_consent = data.marketing_consent
     customer.notes = (data.notes or "").strip()
