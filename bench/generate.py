@@ -31,6 +31,7 @@ from crm.orders.device import imei_is_valid
 from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.service import _search_text as order_search_text
 from crm.orders.status import CLOSED_STATUSES, Status
+from crm.shop_time import mmdd
 
 BATCH = 5000
 SPAN = timedelta(days=3 * 365)  # the shop's history
@@ -118,7 +119,7 @@ def customer_rows(rng: random.Random, count: int, start: datetime) -> list[dict]
                     if rng.random() < 0.5 else None)
         rows.append(dict(
             id=i, phone=phone, name=name, email=email, birthday=birthday,
-            birthday_mmdd=birthday.month * 100 + birthday.day if birthday else None,
+            birthday_mmdd=mmdd(birthday) if birthday else None,
             service_consent=rng.random() < 0.97, service_consent_at=created,
             marketing_consent=rng.random() < 0.6, marketing_consent_at=created, notes="",
             search_text=fast_search_text(name, email, phone), created_at=created, updated_at=created,
