@@ -53,7 +53,7 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
-    from flask_babel import lazy_gettext as _l
+    from crm.locales import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"

@@ -3,10 +3,10 @@
 from datetime import date
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, ValidationError
 
+from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
 from crm.text import CONTROL_CHARACTERS
 

@@ -1,9 +1,33 @@
-"""Speaking a customer's language outside the staff member's: messages and the customer's own pages."""
+"""Languages: lazy translations that stay plain text, and speaking a customer's language outside the staff
+member's (messages and the customer's own pages)."""
 
 from contextlib import nullcontext
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import force_locale
+from flask_babel import LazyString as _BabelLazyString
+from flask_babel import force_locale, gettext
+from markupsafe import Markup, escape
+
+
+class LazyText(_BabelLazyString):
+    """A translation evaluated when it is used, that is plain text like any other string.
+
+    Flask-Babel's LazyString declares itself HTML-safe: its ``__html__`` returns the text unescaped, so a
+    value interpolated into it (an item's name in a form label, say) reached the page as markup. That was
+    a stored XSS; here the whole text is escaped whenever it meets HTML (Jinja, WTForms labels, Markup)."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def lazy_gettext(string: str, **variables) -> LazyText:
+    """The project's ``_l``: Flask-Babel's lazy_gettext, but plain text (see LazyText)."""
+    return LazyText(gettext, string, **variables)
+
+
+def lazy_text(func) -> LazyText:
+    """Any text computed late (in the language active when it is used), e.g. a message variable."""
+    return LazyText(func)
 
 
 def in_language(language: str | None):

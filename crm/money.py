@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
-from flask_babel import lazy_gettext as _l
+
+from crm.locales import lazy_gettext as _l
 
 # Ten million in major units (a billion yen): far beyond any repair bill, and inside the 32-bit
 # INTEGER columns that hold amounts (PostgreSQL refuses anything larger).

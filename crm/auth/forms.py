@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from crm.auth.models import ROLE_LABELS, Role
 from crm.auth.service import MIN_PASSWORD_LENGTH
 from crm.forms_common import CrmForm, choices
+from crm.locales import lazy_gettext as _l
 
 
 def role_choices():

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +9,7 @@ from crm.auth.models import Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 
 MIN_PASSWORD_LENGTH = 10
 

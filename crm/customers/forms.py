@@ -1,9 +1,9 @@
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from crm.forms_common import CrmForm, DateInRange, choices
+from crm.locales import lazy_gettext as _l
 
 
 class CustomerForm(CrmForm):

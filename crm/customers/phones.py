@@ -1,7 +1,8 @@
 """Phone numbers in E.164, parsed with Google's libphonenumber rules (the phonenumbers package)."""
 
 import phonenumbers
-from flask_babel import lazy_gettext as _l
+
+from crm.locales import lazy_gettext as _l
 
 
 class InvalidPhone(ValueError):

@@ -5,7 +5,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.notifications.outbox import CHANNEL_ORDER, MARKETING_WITHDRAWN, SERVICE_WITHDRAWN, cancel_unsent
 from crm.shop_time import mmdd
 from crm.text import CONTROL_CHARACTERS

@@ -8,7 +8,6 @@ scheduled jobs (birthdays, anniversaries) call these functions; see the notifica
 import secrets
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.database import utcnow
+from crm.locales import lazy_gettext as _l
 from crm.loyalty import ledger, messages
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Account, LedgerEntry, Tier

@@ -20,8 +20,7 @@ spread over the lines by largest remainder (so a refund can take back each line'
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
+from crm.locales import lazy_gettext as _l
 from crm.loyalty.models import Coupon, Tier
 from crm.money import BASIS_POINTS, allocate, percent_of
 

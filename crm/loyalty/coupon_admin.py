@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate
 from crm.loyalty.program import _audit

@@ -9,13 +9,13 @@ use of a coupon at the same moment. Refunding a sale does not give a coupon back
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.locales import lazy_gettext as _l
 from crm.loyalty.accounts import CODE_ALPHABET, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate, CouponUse

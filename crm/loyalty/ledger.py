@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.loyalty.models import Account, LedgerEntry, LotUse
 
 CREDIT_KINDS = frozenset({"earn", "bonus", "referral", "adjust", "reversal"})

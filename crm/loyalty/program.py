@@ -6,12 +6,12 @@ a fresh database (or a test that emptied the tables) behaves like a shop that ne
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
+from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import AuditEntry, EarnRate, Program, Tier
 

@@ -1,7 +1,6 @@
 """Forms of the manager's loyalty settings. Field validation only; the rules live in program.py and
 coupon_admin.py. Percentages are typed like "5" or "2.5" and held as basis points (never a float)."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from crm.forms_common import CrmForm, MoneyField, choices
+from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
 
 

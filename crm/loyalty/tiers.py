@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm.customers.models import Customer
 from crm.database import utcnow
+from crm.locales import lazy_gettext as _l
 from crm.loyalty import messages
 from crm.loyalty.models import Account, Activity, Tier, TierChange
 from crm.loyalty.program import get_program, tiers

@@ -4,7 +4,6 @@ import secrets
 
 from flask import abort, current_app, flash, g, redirect, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm.auth.access import roles_required
@@ -14,6 +13,7 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.views import render_profile
 from crm.database import utcnow
 from crm.extensions import db
+from crm.locales import lazy_gettext as _l
 from crm.loyalty import accounts, bp, queries
 from crm.loyalty.forms import AdjustPointsForm, EnrolForm, ReferrerForm
 from crm.loyalty.ledger import LoyaltyError

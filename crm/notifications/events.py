@@ -6,7 +6,7 @@ wait out the quiet hours and carry an unsubscribe link."""
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from crm.locales import lazy_gettext as _l
 
 SERVICE, MARKETING = "service", "marketing"
 

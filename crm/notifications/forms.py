@@ -1,11 +1,11 @@
 """The manager's notification forms: settings and message templates (field validation only; a template
 is also rendered on sample data in the sandbox before it is saved)."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
 from crm.forms_common import CrmForm
+from crm.locales import lazy_gettext as _l
 
 TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write a time like 21:00."))
 

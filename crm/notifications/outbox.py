@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow
-from crm.locales import in_language
+from crm.locales import LazyText, in_language
+from crm.locales import lazy_gettext as _l
 from crm.notifications import settings as notification_settings
 from crm.notifications.channels import channels_from_config
 from crm.notifications.events import EVENTS, MARKETING
@@ -102,10 +101,10 @@ def after_quiet_hours(moment: datetime, start_minute: int, end_minute: int) -> d
 
 
 def translated_variables(variables: dict, language: str) -> dict:
-    """The variables as plain values, translated ones (lazy_gettext, LazyString) in the message's
+    """The variables as plain values, translated ones (crm.locales' lazy texts) in the message's
     language: a status or a device type reads in the customer's language, not the staff member's."""
     with in_language(language):
-        return {name: str(value) if isinstance(value, LazyString) else value for name, value in variables.items()}
+        return {name: str(value) if isinstance(value, LazyText) else value for name, value in variables.items()}
 
 
 def find_by_key(session: Session, dedupe_key: str) -> OutboxMessage | None:

@@ -3,7 +3,6 @@ notification settings, and the message templates with a preview on sample data."
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import column, delete, func, select, table
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from crm.auth.models import Role
 from crm.database import utcnow
 from crm.extensions import db
 from crm.forms_common import choices
+from crm.locales import lazy_gettext as _l
 from crm.notifications import bp, dispatch
 from crm.notifications import settings as notification_settings
 from crm.notifications.events import EVENTS

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.money import MAX_AMOUNT_MINOR
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrder

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
 from crm.orders import messages, pricing, sale_loyalty
 from crm.orders.catalogue_models import CatalogueItem, ItemCategory

@@ -1,6 +1,6 @@
 """Device facts checked at intake."""
 
-from flask_babel import lazy_gettext as _l
+from crm.locales import lazy_gettext as _l
 
 DEVICE_TYPES = {
     "phone": _l("Phone"),

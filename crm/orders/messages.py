@@ -3,12 +3,12 @@ received, status changed (for the statuses the settings name), ready for pickup,
 the points of the payment. Keys: ``order:<id>:received``, ``status:<status change id>``."""
 
 from flask import current_app
-from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
 from crm.customers import contact
 from crm.customers.models import Customer
 from crm.links import public_url
+from crm.locales import lazy_text
 from crm.money import format_money
 from crm.notifications.outbox import enqueue
 from crm.notifications.settings import get_settings, notify_statuses, register_status_choices
@@ -26,7 +26,7 @@ def order_variables(order: RepairOrder, customer: Customer) -> dict:
 
     return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
             "shop_phone": current_app.config["SHOP_PHONE"], "order_number": order.number,
-            "device": LazyString(device),
+            "device": lazy_text(device),
             "tracking_url": public_url(f"/t/{order.tracking_token}")}
 
 

@@ -18,9 +18,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
-
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.money import BASIS_POINTS, allocate, percent_of  # rules 1 and 3, shared with crm.loyalty
 
 CASH = "cash"

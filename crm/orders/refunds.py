@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.orders import pricing, sale_loyalty
 from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.sales_models import Refund, RefundLine, Sale, SaleLine

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.loyalty import accounts, billing, coupons, ledger, tiers
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules

@@ -4,7 +4,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from crm.auth.models import Role, StaffUser
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.orders import messages
 from crm.orders.catalogue_models import CatalogueItem, StockMovement
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid

@@ -2,9 +2,8 @@
 
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
-
 from crm.auth.models import Role
+from crm.locales import lazy_gettext as _l
 
 
 class Status(StrEnum):

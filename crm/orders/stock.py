@@ -3,7 +3,6 @@ same statement as the movement is written, under a condition that it never goes 
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -11,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.locales import lazy_gettext as _l
 from crm.orders.catalogue_models import CatalogueItem, StockMovement
 
 # The sign each kind of movement may carry: +1 adds to stock, -1 takes from it, 0 either way.

@@ -97,14 +97,13 @@ def test_the_unsubscribe_line_is_written_in_the_customers_language_not_the_staff
 
 def test_translated_variables_read_in_the_customers_language(ukrainian_app):
     """A status or a device type is put in the message in the customer's language; other values as they are."""
-    from flask_babel import LazyString
-
+    from crm.locales import lazy_text
     from crm.notifications.outbox import translated_variables
     from crm.orders.device import DEVICE_TYPES
     from crm.orders.status import STATUS_LABELS, Status
 
     variables = {"status": STATUS_LABELS[Status.AWAITING_PARTS],
-                 "device": LazyString(lambda: f"{DEVICE_TYPES['phone']} Apple iPhone 12"), "bonus_points": 50,
+                 "device": lazy_text(lambda: f"{DEVICE_TYPES['phone']} Apple iPhone 12"), "bonus_points": 50,
                  "customer_name": "Olena"}
     with ukrainian_app.app_context():
         assert translated_variables(variables, "uk") == {
