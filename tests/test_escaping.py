@@ -102,7 +102,8 @@ def hostile(app):
                                                now + timedelta(days=30), actor=manager)
         promo.code = mark("promo")
         session.add(MessageTemplate(event="order_received", channel="email", language="en",
-                                    subject=mark("message_subject"), body=mark("message_body") + "{{ customer_name }} {{ device }}"))
+                                    subject=mark("message_subject"),
+                                    body=mark("message_body") + "{{ customer_name }} {{ device }}"))
         session.flush()
         failed = session.scalar(select(OutboxMessage).where(OutboxMessage.customer_id == customer.id).limit(1))
         if failed is not None:
@@ -123,10 +124,9 @@ def _pages(app, ids):
         yield url
         if rule.endpoint.startswith("sales.") and "sale_id" in rule.arguments:
             yield app.url_map.bind("localhost").build(rule.endpoint, {"sale_id": ids["paid_sale_id"]})
-    for search in ("/customers?q=xss", "/orders?q=xss", "/catalogue?q=xss", "/customers?q=xss&partial=1",
-                   "/catalogue?q=xss&partial=1", "/orders?status=ready", "/sales/end-of-day", "/notifications/",
-                   "/loyalty/audit"):
-        yield search
+    yield from ("/customers?q=xss", "/orders?q=xss", "/catalogue?q=xss", "/customers?q=xss&partial=1",
+                "/catalogue?q=xss&partial=1", "/orders?status=ready", "/sales/end-of-day", "/notifications/",
+                "/loyalty/audit")
 
 
 def test_lazy_translations_are_plain_text_in_html():
