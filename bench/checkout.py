@@ -10,11 +10,11 @@ import sys
 
 from sqlalchemy import func, select
 
+from crm.catalogue.models import CatalogueItem
 from crm.extensions import db
 from crm.loyalty.models import Account
-from crm.orders import checkout
-from crm.orders.catalogue_models import CatalogueItem
-from crm.orders.sales_models import Sale
+from crm.sales import checkout
+from crm.sales.models import Sale
 
 
 def _open_bill(rng: random.Random, item_count: int, customer_count: int, members: list[int] | None = None) -> int:

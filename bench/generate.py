@@ -27,8 +27,9 @@ from crm.customers.models import Customer
 from crm.customers.service import build_search_text
 from crm.demo import PATHS
 from crm.extensions import db
+from crm.numbering import NumberCounter
 from crm.orders.device import imei_is_valid
-from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
+from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.service import _search_text as order_search_text
 from crm.orders.status import CLOSED_STATUSES, Status
 from crm.shop_time import mmdd
@@ -261,8 +262,8 @@ def generate(args) -> None:
         tick(f"inserted {order_count:,} orders, {totals[0]:,} lines, {totals[1]:,} status changes")
 
         with engine.begin() as conn:
-            conn.execute(OrderNumberCounter.__table__.delete())
-            conn.execute(insert(OrderNumberCounter.__table__), [{"name": "repair", "value": order_count}])
+            conn.execute(NumberCounter.__table__.delete())
+            conn.execute(insert(NumberCounter.__table__), [{"name": "repair", "value": order_count}])
             fix_sequences(conn)
         generate_sales(engine, rng, customers=args.customers, start=start, now=now, desk_id=staff_ids["desk"],
                        walk_ins=args.customers // 2, tick=tick)

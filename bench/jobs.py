@@ -70,7 +70,7 @@ from crm.loyalty.models import Account, LedgerEntry
 from crm.notifications.dispatch import dispatch
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, enqueue
-from crm.orders.sales_models import Sale
+from crm.sales.models import Sale
 from crm.scheduler import as_of, run_job
 from crm.shop_time import local_date, mmdd
 

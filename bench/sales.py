@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, text
 
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
-from crm.orders.models import OrderNumberCounter, RepairOrder, RepairOrderLine
-from crm.orders.sales_models import Payment, Sale, SaleLine
+from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
+from crm.numbering import NumberCounter
+from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.sales.models import Payment, Sale, SaleLine
 
 BATCH = 5000
 ACCESSORIES = ["Silicone case", "Leather case", "Screen protector", "Charger 20 W", "USB-C cable", "Lightning cable",
@@ -84,7 +85,7 @@ def generate_sales(engine, rng: random.Random, *, customers: int, start: datetim
         for table, rows in ((Sale, sales), (SaleLine, sale_lines), (Payment, payments)):
             for i in range(0, len(rows), BATCH):
                 conn.execute(insert(table.__table__), rows[i:i + BATCH])
-        conn.execute(insert(OrderNumberCounter.__table__), [{"name": "sale", "value": len(sales)}])
+        conn.execute(insert(NumberCounter.__table__), [{"name": "sale", "value": len(sales)}])
         if conn.dialect.name == "postgresql":
             for table in (CatalogueItem, StockMovement, Sale, SaleLine, Payment):
                 name = table.__tablename__

@@ -69,12 +69,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm import main
     from crm.auth import bp as auth_bp
+    from crm.catalogue import bp as catalogue_bp
     from crm.customers import bp as customers_bp
     from crm.customers.public_views import public_bp as customer_public_bp
     from crm.loyalty import bp as loyalty_bp
     from crm.notifications import bp as notifications_bp
     from crm.orders import bp as orders_bp
-    from crm.orders import catalogue_bp, sales_bp, tracking_bp
+    from crm.orders import tracking_bp
+    from crm.sales import bp as sales_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
@@ -124,9 +126,9 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from crm.customers.phones import display_phone
     from crm.money import format_money
-    from crm.orders.checkout import payment_method_label
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
+    from crm.sales.checkout import payment_method_label
 
     tz = ZoneInfo(app.config["SHOP_TIMEZONE"])
 

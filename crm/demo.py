@@ -9,15 +9,17 @@ from sqlalchemy.orm import Session
 
 from crm.auth import service as auth_service
 from crm.auth.models import Role, StaffUser
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import CatalogueItem, ItemCategory
 from crm.customers import service as customer_service
 from crm.database import utcnow
 from crm.loyalty import accounts, program
 from crm.loyalty.models import Coupon, CouponTemplate
-from crm.orders import catalogue, checkout, pricing, sale_loyalty
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.device import imei_is_valid
 from crm.orders.status import CHECKOUT_ONLY, Status
+from crm.sales import checkout, pricing
+from crm.sales import loyalty as sale_loyalty
 
 DEMO_LOGINS = [
     ("manager", "manager-demo-pass", Role.MANAGER.value),

@@ -75,7 +75,7 @@ BASIS_POINTS = 10_000  # 100%
 
 def percent_of(amount_minor: int, basis_points: int) -> int:
     """``basis_points``/100 percent of an amount, rounded half up to the minor unit (rule 1 of
-    crm.orders.pricing): 15% of 3.33 = 0.4995 -> 0.50. Never passes through a float."""
+    crm.sales.pricing): 15% of 3.33 = 0.4995 -> 0.50. Never passes through a float."""
     if amount_minor < 0 or not 0 <= basis_points <= BASIS_POINTS:
         raise ValueError("amount must be >= 0 and the percentage between 0 and 100")
     exact = Decimal(amount_minor) * basis_points / BASIS_POINTS
@@ -84,7 +84,7 @@ def percent_of(amount_minor: int, basis_points: int) -> int:
 
 def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     """Split ``amount`` over ``weights`` in proportion by the largest-remainder method (rule 3 of
-    crm.orders.pricing): every share is the rounded-down proportion, and what is left goes one unit
+    crm.sales.pricing): every share is the rounded-down proportion, and what is left goes one unit
     each to the largest fractional parts (earlier first on ties). Shares add up to ``amount``."""
     total = sum(weights)
     if amount < 0 or any(w < 0 for w in weights):

@@ -99,9 +99,9 @@ def _open_sale_with_one_item(session, taken: set[int]) -> int:
     """An open bill holding one 100.00 case (see POST_DATA["sales.pay"]), with an id no other object has."""
     from sqlalchemy import select
 
-    from crm.orders import checkout
-    from crm.orders.catalogue_models import CatalogueItem, ItemCategory
-    from crm.orders.stock import record_movement
+    from crm.catalogue.models import CatalogueItem, ItemCategory
+    from crm.catalogue.stock import record_movement
+    from crm.sales import checkout
 
     category = session.scalar(select(ItemCategory).where(ItemCategory.code == "accessory"))
     item = CatalogueItem(sku="ACCESS-CASE", name="Access test case", category_id=category.id, price_minor=10000,
@@ -119,7 +119,7 @@ def _open_sale_with_one_item(session, taken: set[int]) -> int:
 def _stocked_item_and_category(session, taken: set[int]) -> tuple[int, int]:
     """A stock-tracked item with 5 units (see POST_DATA["catalogue.adjust"]) and a category of its own, with ids
     no other object has."""
-    from crm.orders import catalogue
+    from crm.catalogue import service as catalogue
 
     category = catalogue.create_category(session, "Access category")
     while category.id in taken:

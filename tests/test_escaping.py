@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.auth.models import Role
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import ItemCategory
 from crm.customers.contact import unsubscribe_token
 from crm.customers.models import Customer
 from crm.database import utcnow
@@ -22,13 +24,12 @@ from crm.loyalty.models import Coupon, CouponTemplate, Tier
 from crm.notifications.models import MessageTemplate, OutboxMessage
 from crm.notifications.outbox import translated_variables
 from crm.notifications.render import render_message
-from crm.orders import catalogue, checkout, refunds
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import ItemCategory
 from crm.orders.messages import order_variables
 from crm.orders.models import RepairOrder
-from crm.orders.sales_models import SaleLine
 from crm.orders.status import Status
+from crm.sales import checkout, refunds
+from crm.sales.models import SaleLine
 from tests import factories
 from tests.conftest import Auth
 from tests.helpers import app_session

@@ -6,8 +6,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from crm.catalogue.models import CatalogueItem
 from crm.extensions import db
-from crm.orders.catalogue_models import CatalogueItem
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -107,9 +107,9 @@ def _sales() -> tuple[int, int, int]:
     """An open bill with a 100.00 item in it, and a paid sale of two of them."""
     from sqlalchemy import select
 
-    from crm.orders import checkout, pricing
-    from crm.orders.catalogue_models import CatalogueItem, ItemCategory
-    from crm.orders.stock import record_movement
+    from crm.catalogue.models import CatalogueItem, ItemCategory
+    from crm.catalogue.stock import record_movement
+    from crm.sales import checkout, pricing
 
     category = db.session.scalar(select(ItemCategory).where(ItemCategory.code == "accessory"))
     item = CatalogueItem(sku="GARBAGE-CASE", name="Case", category_id=category.id, price_minor=10000, cost_minor=0,

@@ -1,6 +1,6 @@
 """The loyalty module: program settings, tiers, the points ledger, coupons, referral.
 
-It depends on customers only; orders call into it at checkout and refund (crm.orders.sale_loyalty)
+It depends on customers only; orders call into it at checkout and refund (crm.sales.loyalty)
 with plain values (customer, amounts per category, a reference) and get back reductions and
 ledger entries (see docs/architecture.md)."""
 

@@ -1,4 +1,4 @@
-"""What loyalty does to a bill, in plain values: checkout (crm.orders.sale_loyalty) passes the lines
+"""What loyalty does to a bill, in plain values: checkout (crm.sales.loyalty) passes the lines
 as (category, amount) and gets back reductions, the most points the bill may take, and the points
 it earns. Nothing here touches the database; the caller locks and records.
 
@@ -112,7 +112,7 @@ def spent_per_line(points: int, point_shares_minor: Sequence[int]) -> list[int]:
 
 
 def line_share_for_units(line_points: int, quantity: int, units_so_far: int, already: int) -> int:
-    """Refund rule, the same as for money (rule 4 of crm.orders.pricing): after K of a line's Q
+    """Refund rule, the same as for money (rule 4 of crm.sales.pricing): after K of a line's Q
     units are refunded in all, floor(line points x K / Q) of its points have been given back (or
     taken back); this call returns the part not yet handled. The last unit settles the rest."""
     return line_points * units_so_far // quantity - already

@@ -208,7 +208,7 @@ def reverse(session: Session, account: Account, *, restore: int, take_back: int,
     If the balance after step 1 is smaller than ``take_back``, the customer already spent those
     points: only what is there is taken (the balance stops at zero, never below) and the rest is
     returned as ``shortfall`` for the caller to settle (the refund keeps their value back from the
-    money, see crm.orders.refunds) and recorded on the entry as ``unrecovered``."""
+    money, see crm.sales.refunds) and recorded on the entry as ``unrecovered``."""
     now = now or utcnow()
     restored = taken = 0
     if restore > 0:

@@ -1,6 +1,6 @@
-"""The repair's messages to its customer, added to the outbox in the transaction of the change:
-received, status changed (for the statuses the settings name), ready for pickup, and picked up with
-the points of the payment. Keys: ``order:<id>:received``, ``status:<status change id>``."""
+"""The repair's messages to its customer, added to the outbox in the transaction of the change: received,
+status changed (for the statuses the settings name) and ready for pickup; picked up is the sale's message
+(crm.sales.messages), with the points of the payment. Keys: ``order:<id>:received``, ``status:<change id>``."""
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -9,12 +9,10 @@ from crm.customers import contact
 from crm.customers.models import Customer
 from crm.links import public_url
 from crm.locales import lazy_text
-from crm.money import format_money
 from crm.notifications.outbox import enqueue
 from crm.notifications.settings import get_settings, notify_statuses, register_status_choices
 from crm.orders.device import DEVICE_TYPES
 from crm.orders.models import OrderStatusChange, RepairOrder
-from crm.orders.sales_models import Sale
 from crm.orders.status import STATUS_LABELS, Status
 
 
@@ -51,15 +49,6 @@ def status_changed(session: Session, order: RepairOrder, change: OrderStatusChan
     customer = session.get(Customer, order.customer_id)
     enqueue(session, contact.recipient(customer), event, {**order_variables(order, customer),
                                                           "status": STATUS_LABELS[target]},
-            dedupe_key=f"status:{change.id}", now=change.changed_at)
-
-
-def picked_up(session: Session, order: RepairOrder, sale: Sale, change: OrderStatusChange) -> None:
-    customer = session.get(Customer, order.customer_id)
-    enqueue(session, contact.recipient(customer), "picked_up",
-            {**order_variables(order, customer), "total": format_money(sale.total_minor, current_app.config["CURRENCY"],
-                                                                       current_app.config["BABEL_DEFAULT_LOCALE"]),
-             "points_earned": sale.points_earned or 0, "points_balance": sale.points_balance_after or 0},
             dedupe_key=f"status:{change.id}", now=change.changed_at)
 
 

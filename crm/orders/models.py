@@ -9,15 +9,6 @@ from crm.database import UTCDateTime, utcnow
 from crm.extensions import db
 
 
-class OrderNumberCounter(db.Model):
-    """One row per series; incremented with UPDATE ... RETURNING so numbers never repeat."""
-
-    __tablename__ = "orders_number_counter"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class RepairOrder(db.Model):
     __tablename__ = "orders_repair_order"
     __table_args__ = (

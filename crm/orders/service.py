@@ -4,25 +4,29 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import Role, StaffUser
+from crm.catalogue.models import CatalogueItem, StockMovement
+from crm.catalogue.service import register_movement_source
+from crm.catalogue.stock import StockError, record_movement
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.numbering import next_number
 from crm.orders import messages
-from crm.orders.catalogue_models import CatalogueItem, StockMovement
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
-from crm.orders.models import OrderNumberCounter, OrderStatusChange, RepairOrder, RepairOrderLine
+from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
-from crm.orders.stock import StockError, record_movement
 
 
 class OrderError(RuleError):
     pass
+
+
+register_movement_source("repair_order_id", RepairOrder.number)
 
 
 @dataclass
@@ -48,24 +52,6 @@ def new_tracking_token() -> str:
 
 def tracking_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/t/{token}"
-
-
-def next_order_number(session: Session, prefix: str, series: str = "repair") -> str:
-    """The next number of the series. The UPDATE takes a row lock until commit, so two desks
-    can never draw the same number; a rolled-back order rolls the counter back with it."""
-    for _attempt in range(2):
-        value = session.scalar(
-            update(OrderNumberCounter).where(OrderNumberCounter.name == series)
-            .values(value=OrderNumberCounter.value + 1).returning(OrderNumberCounter.value)
-        )
-        if value is not None:
-            return f"{prefix}{value:05d}"
-        try:
-            with session.begin_nested():
-                session.execute(insert(OrderNumberCounter).values(name=series, value=0))
-        except IntegrityError:
-            pass  # another transaction created the series first; update it now
-    raise RuntimeError("order number counter unavailable")
 
 
 def _search_text(order: RepairOrder) -> str:
@@ -112,7 +98,7 @@ def create_order(session: Session, customer: Customer, data: OrderData, *, creat
     now = now or utcnow()
     _validate(session, data)
     order = RepairOrder(
-        number=next_order_number(session, number_prefix),
+        number=next_number(session, number_prefix, series="repair"),
         customer_id=customer.id,
         status=Status.RECEIVED.value,
         tracking_token=new_tracking_token(),

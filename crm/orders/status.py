@@ -53,7 +53,7 @@ TARGETS_BY_ROLE: dict[str, frozenset[Status]] = {
     Role.MANAGER: frozenset(Status),
 }
 
-# Reached only through checkout (crm.orders.checkout), which takes the payment in the same transaction.
+# Reached only through checkout (crm.sales.checkout), which takes the payment in the same transaction.
 CHECKOUT_ONLY = frozenset({S.PICKED_UP})
 
 OPEN_STATUSES = frozenset(Status) - {S.PICKED_UP, S.CANCELLED}

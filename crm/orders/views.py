@@ -10,13 +10,13 @@ from werkzeug.datastructures import MultiDict
 from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
 from crm.auth.service import active_technicians
+from crm.catalogue.service import find_by_sku
 from crm.customers import contact
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import choices
 from crm.orders import bp, queries, service
-from crm.orders.catalogue import find_by_sku
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.pagination import MAX_ID, page_arg

@@ -6,13 +6,13 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import ItemCategory
 from crm.extensions import db
-from crm.orders import catalogue
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import ItemCategory
 from crm.orders.models import RepairOrder
-from crm.orders.sales_models import Payment
 from crm.orders.status import Status
+from crm.sales.models import Payment
 from tests import factories
 from tests.e2e.conftest import assert_every_field_labelled
 from tests.e2e.test_front_desk import _pdf_page_size, _pdf_pages

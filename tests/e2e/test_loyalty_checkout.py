@@ -12,8 +12,8 @@ from crm.loyalty import accounts, coupons, ledger
 from crm.loyalty.models import Account, CouponTemplate
 from crm.loyalty.program import update_program
 from crm.orders import service as order_service
-from crm.orders.sales_models import Sale
 from crm.orders.status import Status
+from crm.sales.models import Sale
 from tests import factories
 from tests.e2e.conftest import assert_every_field_labelled
 from tests.e2e.test_checkout import _stock_the_shop

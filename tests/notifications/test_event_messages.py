@@ -14,7 +14,7 @@ from crm.loyalty.program import update_program
 from crm.notifications import dispatch as dispatcher
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, enqueue
-from crm.orders import checkout
+from crm.sales import checkout
 from tests import factories
 from tests.orders.sales_builders import pay, ready_order, run_at_once, staff_member
 

@@ -9,16 +9,17 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import func, select
 
 from crm.auth.models import Role, StaffUser
+from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
+from crm.catalogue.stock import movements_sum, record_movement
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.extensions import db
-from crm.orders import checkout, pricing, refunds, sale_loyalty
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrder
-from crm.orders.sales_models import Payment, Sale
 from crm.orders.status import Status
-from crm.orders.stock import movements_sum, record_movement
+from crm.sales import checkout, pricing, refunds
+from crm.sales import loyalty as sale_loyalty
+from crm.sales.models import Payment, Sale
 from tests import factories
 
 PAYMENT_METHODS = ("cash", "card", "bank_transfer")

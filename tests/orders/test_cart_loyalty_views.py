@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Coupon, CouponTemplate
 from crm.loyalty.program import update_program
-from crm.orders.sales_models import Sale
+from crm.sales.models import Sale
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
-from crm.orders import catalogue
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import CatalogueItem, ItemCategory
+from crm.catalogue.service import CatalogueError, DuplicateSku, ItemData
 from crm.orders import service as order_service
-from crm.orders.catalogue import CatalogueError, DuplicateSku, ItemData
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 
 _numbers = itertools.count(1)
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
@@ -172,7 +172,7 @@ def test_an_items_movements_say_who_when_and_for_which_order_newest_first(sessio
                                                                          ("received", 4)]
     assert [ln.movement.created_by.full_name if ln.movement.created_by else None for ln in lines] == [
         None, "Taras Tech", "Sofia Desk"]
-    assert [ln.order_number for ln in lines] == [None, order.number, None]
+    assert [ln.numbers["repair_order_id"] for ln in lines] == [None, order.number, None]
     assert lines[2].movement.reason == "Invoice 7" and lines[2].movement.created_at == T0
     assert has_next is False
     assert [ln.movement.kind for ln in catalogue.item_movements(session, screen.id, page=2, per_page=2)[0]] == [

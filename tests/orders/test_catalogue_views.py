@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
+from crm.catalogue.stock import movements_sum
 from crm.extensions import db
-from crm.orders import catalogue
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrderLine
-from crm.orders.stock import movements_sum
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session

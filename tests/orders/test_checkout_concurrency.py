@@ -6,12 +6,12 @@ clear refusal for the desk that came second."""
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
-from crm.orders import checkout
-from crm.orders.checkout import AlreadyPaid, CheckoutError
 from crm.orders.models import OrderStatusChange, RepairOrder
-from crm.orders.pricing import Tender
-from crm.orders.sales_models import Payment, Sale
 from crm.orders.status import Status
+from crm.sales import checkout
+from crm.sales.checkout import AlreadyPaid, CheckoutError
+from crm.sales.models import Payment, Sale
+from crm.sales.pricing import Tender
 from tests.orders.sales_builders import (
     PAYMENT_METHODS,
     SALE_PREFIX,

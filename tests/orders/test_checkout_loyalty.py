@@ -10,11 +10,11 @@ from crm.auth.models import Role
 from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, LedgerEntry, Tier
 from crm.loyalty.program import update_program
-from crm.orders import checkout
-from crm.orders.checkout import CheckoutError
-from crm.orders.refunds import RefundRequest
-from crm.orders.sale_loyalty import LoyaltyRequest
-from crm.orders.sales_models import SaleLine
+from crm.sales import checkout
+from crm.sales.checkout import CheckoutError
+from crm.sales.loyalty import LoyaltyRequest
+from crm.sales.models import SaleLine
+from crm.sales.refunds import RefundRequest
 from tests import factories
 from tests.orders.sales_builders import bill_total, give_back, new_item, pay, ready_order, staff_member
 

@@ -10,10 +10,10 @@ from crm.auth.models import Role, StaffUser
 from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Coupon, CouponTemplate, CouponUse, LedgerEntry
 from crm.loyalty.program import update_program
-from crm.orders import checkout
-from crm.orders.checkout import CheckoutError
-from crm.orders.pricing import Tender
-from crm.orders.sale_loyalty import LoyaltyRequest
+from crm.sales import checkout
+from crm.sales.checkout import CheckoutError
+from crm.sales.loyalty import LoyaltyRequest
+from crm.sales.pricing import Tender
 from tests import factories
 from tests.orders.sales_builders import PAYMENT_METHODS, SALE_PREFIX, new_item, new_key, run_at_once, staff_member
 

@@ -7,13 +7,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from crm.auth.models import Role
-from crm.orders import checkout
 from crm.orders import service as order_service
-from crm.orders.checkout import AlreadyPaid, CheckoutError
 from crm.orders.models import OrderStatusChange, RepairOrder
-from crm.orders.pricing import Adjustment, Tender
-from crm.orders.sales_models import Payment, Sale, SaleLine
 from crm.orders.status import Status
+from crm.sales import checkout
+from crm.sales.checkout import AlreadyPaid, CheckoutError
+from crm.sales.models import Payment, Sale, SaleLine
+from crm.sales.pricing import Adjustment, Tender
 from tests.orders.sales_builders import (
     assert_books_balance,
     bill_total,

@@ -1,4 +1,4 @@
-"""The written rounding rules of crm.orders.pricing, case by case and as properties of random bills."""
+"""The written rounding rules of crm.sales.pricing, case by case and as properties of random bills."""
 
 from collections.abc import Sequence
 from fractions import Fraction
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.orders.pricing import (
+from crm.sales.pricing import (
     BASIS_POINTS,
     Adjustment,
     LineInput,

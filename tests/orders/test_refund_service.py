@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
-from crm.orders import checkout, refunds
-from crm.orders.catalogue_models import StockMovement
-from crm.orders.pricing import Adjustment, Tender, refund_amount
-from crm.orders.refunds import RefundError, RefundRequest
-from crm.orders.sales_models import Refund, RefundLine, SaleLine
+from crm.catalogue.models import StockMovement
+from crm.sales import checkout, refunds
+from crm.sales.models import Refund, RefundLine, SaleLine
+from crm.sales.pricing import Adjustment, Tender, refund_amount
+from crm.sales.refunds import RefundError, RefundRequest
 from tests.orders.sales_builders import (
     assert_books_balance,
     count,

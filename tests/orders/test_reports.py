@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
+from crm.catalogue.models import CatalogueItem, ItemCategory
+from crm.catalogue.stock import record_movement
 from crm.extensions import db
 from crm.money import format_money
-from crm.orders import checkout, pricing, refunds
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
-from crm.orders.reports import MethodRow, StaffRow, day_bounds_utc, end_of_day
-from crm.orders.sales_models import Sale, SaleLine
-from crm.orders.stock import record_movement
+from crm.sales import checkout, pricing, refunds
+from crm.sales.end_of_day import MethodRow, StaffRow, day_bounds_utc, end_of_day
+from crm.sales.models import Sale, SaleLine
 from tests.helpers import app_session
 
 KYIV = ZoneInfo("Europe/Kyiv")

@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.auth.models import Role
+from crm.catalogue.models import CatalogueItem, ItemCategory
+from crm.catalogue.stock import movements_sum, record_movement
 from crm.extensions import db
-from crm.orders import checkout, pricing
 from crm.orders import service as order_service
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
 from crm.orders.models import RepairOrder
-from crm.orders.sales_models import Payment, Refund, Sale, SaleLine
 from crm.orders.status import Status
-from crm.orders.stock import movements_sum, record_movement
+from crm.sales import checkout, pricing
+from crm.sales.models import Payment, Refund, Sale, SaleLine
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session

@@ -10,15 +10,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
+from crm.catalogue import service as catalogue
+from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
+from crm.catalogue.service import CatalogueError, ItemData
+from crm.catalogue.stock import StockError, movements_sum, record_movement
 from crm.extensions import db
-from crm.orders import catalogue
 from crm.orders import service as order_service
-from crm.orders.catalogue import CatalogueError, ItemData
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
 from crm.orders.models import RepairOrderLine
 from crm.orders.service import OrderError
 from crm.orders.status import Status
-from crm.orders.stock import StockError, movements_sum, record_movement
 
 _numbers = itertools.count(1)
 

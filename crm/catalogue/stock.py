@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.auth.models import StaffUser
+from crm.catalogue.models import CatalogueItem, StockMovement
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
-from crm.orders.catalogue_models import CatalogueItem, StockMovement
 
 # The sign each kind of movement may carry: +1 adds to stock, -1 takes from it, 0 either way.
 MOVEMENT_SIGNS = {"received": 1, "sold": -1, "used": -1, "returned": 1, "adjusted": 0}

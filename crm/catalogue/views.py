@@ -8,12 +8,13 @@ from sqlalchemy.orm import joinedload
 
 from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
+from crm.catalogue import bp
+from crm.catalogue import service as catalogue
+from crm.catalogue.forms import AdjustForm, CategoryForm, ItemForm, ReceiveForm
+from crm.catalogue.models import CatalogueItem, ItemCategory
+from crm.catalogue.stock import MOVEMENT_LABELS
 from crm.extensions import db
 from crm.forms_common import choices
-from crm.orders import catalogue, catalogue_bp
-from crm.orders.catalogue_forms import AdjustForm, CategoryForm, ItemForm, ReceiveForm
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
-from crm.orders.stock import MOVEMENT_LABELS
 from crm.pagination import page_arg
 
 
@@ -36,7 +37,7 @@ def _category_or_404(category_id: int) -> ItemCategory:
     return category
 
 
-@catalogue_bp.route("")
+@bp.route("")
 @roles_required(*ALL_STAFF)
 def index():
     q = request.args.get("q", "")[:100]
@@ -46,7 +47,7 @@ def index():
     return render_template(template, items=items, q=q, page=page, has_next=has_next)
 
 
-@catalogue_bp.route("/low-stock")
+@bp.route("/low-stock")
 @roles_required(Role.MANAGER)
 def low_stock():
     page = page_arg()
@@ -77,7 +78,7 @@ def _show_error(form, exc: catalogue.CatalogueError, default: str) -> dict:
     return {"duplicate": exc.existing} if isinstance(exc, catalogue.DuplicateSku) else {}
 
 
-@catalogue_bp.route("/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def new():
     form = _item_form()
@@ -96,7 +97,7 @@ def new():
     return render_template("catalogue/form.html", form=form, item=None, **extra), code
 
 
-@catalogue_bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def edit(item_id: int):
     item = _item_or_404(item_id)
@@ -133,13 +134,13 @@ def _render_detail(item: CatalogueItem, *, receive_form=None, adjust_form=None, 
     ), code
 
 
-@catalogue_bp.route("/<int:item_id>")
+@bp.route("/<int:item_id>")
 @roles_required(*ALL_STAFF)
 def detail(item_id: int):
     return _render_detail(_item_or_404(item_id))
 
 
-@catalogue_bp.route("/<int:item_id>/receive", methods=["POST"])
+@bp.route("/<int:item_id>/receive", methods=["POST"])
 @roles_required(Role.FRONT_DESK)
 def receive(item_id: int):
     item = _item_or_404(item_id)
@@ -158,7 +159,7 @@ def receive(item_id: int):
     return _render_detail(_item_or_404(item_id), receive_form=form, code=422)
 
 
-@catalogue_bp.route("/<int:item_id>/adjust", methods=["POST"])
+@bp.route("/<int:item_id>/adjust", methods=["POST"])
 @roles_required(Role.MANAGER)
 def adjust(item_id: int):
     item = _item_or_404(item_id)
@@ -179,7 +180,7 @@ def adjust(item_id: int):
 
 # --- categories -------------------------------------------------------------------------------------
 
-@catalogue_bp.route("/categories", methods=["GET", "POST"])
+@bp.route("/categories", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def categories():
     form = CategoryForm()
@@ -198,7 +199,7 @@ def categories():
                            categories=catalogue.categories(db.session)), code
 
 
-@catalogue_bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def edit_category(category_id: int):
     category = _category_or_404(category_id)

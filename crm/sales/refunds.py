@@ -2,8 +2,8 @@
 
 A line's units can be refunded once: ``refunded_quantity`` on the sale line grows under the sale's
 row lock and a CHECK constraint keeps it within the line's quantity. The amount follows rule 4 of
-crm.orders.pricing. Items refunded into stock come back through a "returned" movement. Points spent
-on the refunded units come back and points they earned are taken back (crm.orders.sale_loyalty)."""
+crm.sales.pricing. Items refunded into stock come back through a "returned" movement. Points spent
+on the refunded units come back and points they earned are taken back (crm.sales.loyalty)."""
 
 import hashlib
 import json
@@ -15,14 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.auth.models import StaffUser
+from crm.catalogue.models import CatalogueItem
+from crm.catalogue.stock import record_movement
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
-from crm.orders import pricing, sale_loyalty
-from crm.orders.catalogue_models import CatalogueItem
-from crm.orders.sales_models import Refund, RefundLine, Sale, SaleLine
-from crm.orders.service import next_order_number
-from crm.orders.stock import record_movement
+from crm.numbering import next_number
+from crm.sales import loyalty as sale_loyalty
+from crm.sales import pricing
+from crm.sales.models import Refund, RefundLine, Sale, SaleLine
 
 
 class RefundError(RuleError):
@@ -75,7 +76,7 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
 
     lines = {line.id: line for line in session.scalars(
         select(SaleLine).where(SaleLine.sale_id == sale.id).execution_options(populate_existing=True))}
-    refund_row = Refund(number=next_order_number(session, number_prefix, series="refund"), sale_id=sale.id,
+    refund_row = Refund(number=next_number(session, number_prefix, series="refund"), sale_id=sale.id,
                         reason=reason.strip(), method=method, amount_minor=0, refund_key=key, refund_digest=digest,
                         created_by_id=actor.id, created_at=now)
     total = 0

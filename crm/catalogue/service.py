@@ -1,5 +1,5 @@
 """Catalogue rules: items with a unique SKU, categories (rows, not code), search as the desk types,
-the low-stock list, and receiving or adjusting stock (through crm.orders.stock, the only way it changes)."""
+the low-stock list, and receiving or adjusting stock (through crm.catalogue.stock, the only way it changes)."""
 
 import re
 import unicodedata
@@ -9,17 +9,15 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from crm.auth.models import StaffUser
+from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
+from crm.catalogue.stock import StockError, record_movement
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.money import MAX_AMOUNT_MINOR
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory, StockMovement
-from crm.orders.models import RepairOrder
-from crm.orders.sales_models import Sale
-from crm.orders.stock import StockError, record_movement
 from crm.text import CONTROL_CHARACTERS
 
 # One movement and the stock of one item stay far inside the 32-bit INTEGER columns.
@@ -225,23 +223,34 @@ def adjust_stock(session: Session, item: CatalogueItem, quantity: int, *, actor:
 @dataclass(frozen=True)
 class MovementLine:
     movement: StockMovement
-    order_number: str | None
-    sale_number: str | None
+    numbers: dict[str, str | None]  # the number of what the movement belongs to, by StockMovement column
+
+
+# What a movement belongs to (a repair order, a sale) lives in the modules above the catalogue, which register
+# the number column of their rows here: the catalogue cannot import them, they import it.
+_MOVEMENT_SOURCES: dict[str, InstrumentedAttribute] = {}
+
+
+def register_movement_source(column: str, number: InstrumentedAttribute) -> None:
+    """``column``: the StockMovement column holding the row's id ("sale_id"); ``number``: e.g. Sale.number."""
+    _MOVEMENT_SOURCES[column] = number
 
 
 def item_movements(session: Session, item_id: int, *, page: int = 1,
                    per_page: int = 50) -> tuple[list[MovementLine], bool]:
     """An item's movements, newest first, with who made them and the order or sale they belong to,
     in one statement whatever the number of rows."""
-    stmt = (select(StockMovement, RepairOrder.number, Sale.number)
-            .outerjoin(RepairOrder, RepairOrder.id == StockMovement.repair_order_id)
-            .outerjoin(Sale, Sale.id == StockMovement.sale_id)
-            .options(joinedload(StockMovement.created_by))
+    sources = list(_MOVEMENT_SOURCES.items())
+    stmt = select(StockMovement, *(number for _column, number in sources))
+    for column, number in sources:
+        stmt = stmt.outerjoin(number.class_, number.class_.id == getattr(StockMovement, column))
+    stmt = (stmt.options(joinedload(StockMovement.created_by))
             .where(StockMovement.item_id == item_id)
             .order_by(StockMovement.id.desc()))
     page = max(page, 1)
     rows = session.execute(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
-    lines = [MovementLine(movement, order_number, sale_number) for movement, order_number, sale_number in rows]
+    lines = [MovementLine(row[0], {column: row[i + 1] for i, (column, _number) in enumerate(sources)})
+             for row in rows]
     return lines[:per_page], len(lines) > per_page
 
 

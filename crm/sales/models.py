@@ -1,7 +1,7 @@
 """Sales (a walk-in purchase or the checkout of a repair), their lines, payments and refunds.
 
 A sale starts as an open cart and becomes paid in one checkout transaction. Every amount is an
-integer count of minor units; the stored totals are computed by crm.orders.pricing on the server."""
+integer count of minor units; the stored totals are computed by crm.sales.pricing on the server."""
 
 from datetime import datetime
 
@@ -9,10 +9,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import StaffUser
+from crm.catalogue.models import CatalogueItem
 from crm.customers.models import Customer
 from crm.database import UTCDateTime, utcnow
 from crm.extensions import db
-from crm.orders.catalogue_models import CatalogueItem
 from crm.orders.models import RepairOrder
 
 
@@ -44,7 +44,7 @@ class Sale(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    # Loyalty at checkout (see crm.orders.sale_loyalty): the points spent and earned, the balance
+    # Loyalty at checkout (see crm.sales.loyalty): the points spent and earned, the balance
     # after both, and the coupon used; the points spent are also an adjustment on the lines.
     points_redeemed: Mapped[int] = mapped_column(Integer, default=0)
     points_earned: Mapped[int] = mapped_column(Integer, default=0)
@@ -65,7 +65,7 @@ class SaleLine(db.Model):
     """An item from the catalogue, or (at a repair's checkout) a copy of the order's work or part line.
 
     ``discount_minor`` is the desk's line discount; ``adjustment_minor`` is this line's share of
-    bill-level reductions (points, coupons) allocated by crm.orders.pricing. ``total_minor`` is
+    bill-level reductions (points, coupons) allocated by crm.sales.pricing. ``total_minor`` is
     what the customer pays for the line; refunds are paid back from it, unit by unit."""
 
     __tablename__ = "orders_sale_line"
@@ -96,7 +96,7 @@ class SaleLine(db.Model):
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
     # This line's share of the points spent on the bill and of the points the bill earned, and how
-    # much of each refunds have given back / taken back so far (rule in crm.orders.sale_loyalty).
+    # much of each refunds have given back / taken back so far (rule in crm.sales.loyalty).
     points_spent: Mapped[int] = mapped_column(Integer, default=0)
     points_earned: Mapped[int] = mapped_column(Integer, default=0)
     points_restored: Mapped[int] = mapped_column(Integer, default=0)
@@ -135,7 +135,7 @@ class Payment(db.Model):
 class Refund(db.Model):
     """Money paid back for some units of a sale. ``amount_minor`` is what the customer gets: the
     lines' refunded amounts minus ``points_kept_minor``, the value of points the refunded units
-    earned that the customer had already spent (see crm.orders.sale_loyalty)."""
+    earned that the customer had already spent (see crm.sales.loyalty)."""
 
     __tablename__ = "orders_refund"
     __table_args__ = (CheckConstraint("amount_minor >= 0 AND points_kept_minor >= 0", name="amounts_not_negative"),)

@@ -1,11 +1,11 @@
-"""Forms of the sales pages. Field validation only; the rules live in crm.orders.checkout and refunds."""
+"""Forms of the sales pages. Field validation only; the rules live in crm.sales.checkout and refunds."""
 
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.forms_common import CrmForm, MoneyField, choices
 from crm.locales import lazy_gettext as _l
-from crm.orders.checkout import MAX_QUANTITY, payment_method_label
+from crm.sales.checkout import MAX_QUANTITY, payment_method_label
 
 
 class CustomerPickForm(CrmForm):

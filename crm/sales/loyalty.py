@@ -30,7 +30,7 @@ from crm.loyalty import accounts, billing, coupons, ledger, tiers
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
 from crm.loyalty.program import rules as load_rules
-from crm.orders import pricing
+from crm.sales import pricing
 from crm.shop_time import local_date, mmdd
 
 
@@ -284,7 +284,7 @@ def reverse_for_refund(session: Session, sale, refund_row, refunded: Sequence[tu
 def sale_lines_in_bill_order(session: Session, sale_id: int, bill_lines: Sequence) -> list:
     """The sale's line rows matching the bill's lines (cart lines by id, copied repair lines by
     repair_line_id)."""
-    from crm.orders.sales_models import SaleLine
+    from crm.sales.models import SaleLine
 
     rows = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)))
     by_id = {row.id: row for row in rows}

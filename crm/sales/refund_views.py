@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
-from crm.orders import refunds, sales_bp
-from crm.orders.sales_forms import refund_form_class
-from crm.orders.sales_models import Refund
-from crm.orders.sales_queries import sale_receipt
+from crm.sales import bp, refunds
+from crm.sales.forms import refund_form_class
+from crm.sales.models import Refund
+from crm.sales.queries import sale_receipt
 
 
 def _form(sale, formdata=None):
@@ -36,7 +36,7 @@ def _render(sale, form, code=200):
                            refunds=refunds.refunds_of_sale(db.session, sale.id)), code
 
 
-@sales_bp.route("/<int:sale_id>/refund", methods=["GET", "POST"])
+@bp.route("/<int:sale_id>/refund", methods=["GET", "POST"])
 @roles_required(Role.FRONT_DESK)
 def refund(sale_id: int):
     sale = sale_receipt(db.session, sale_id)

@@ -1,7 +1,7 @@
 """Carts and the one checkout that pays for a repair, accessories, or both.
 
 A sale is an open cart until checkout() turns it into a paid sale in one transaction: the bill is
-priced on the server (crm.orders.pricing), stock is taken, payments are recorded, a repair order
+priced on the server (crm.sales.pricing), stock is taken, payments are recorded, a repair order
 becomes "picked up". The checkout form carries a one-time key stored on the sale under a UNIQUE
 constraint: the same form posted twice replays the first result, two desks paying the same bill get
 one success and one clear refusal."""
@@ -17,21 +17,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
+from crm.catalogue.models import CatalogueItem, ItemCategory
+from crm.catalogue.service import register_movement_source
+from crm.catalogue.stock import StockError, record_movement
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
-from crm.orders import messages, pricing, sale_loyalty
-from crm.orders.catalogue_models import CatalogueItem, ItemCategory
+from crm.numbering import next_number
 from crm.orders.models import RepairOrderLine
-from crm.orders.sales_models import Payment, Sale, SaleLine
-from crm.orders.service import OrderError, change_status, lock_order, next_order_number
+from crm.orders.service import OrderError, change_status, lock_order
 from crm.orders.status import Status
-from crm.orders.stock import StockError, record_movement
+from crm.sales import loyalty as sale_loyalty
+from crm.sales import messages, pricing
+from crm.sales.models import Payment, Sale, SaleLine
 
 REPAIR_CATEGORY = {"labour": "repair_labour", "part": "repair_part"}
 MAX_QUANTITY = 1000
+register_movement_source("sale_id", Sale.number)
+
 PAYMENT_METHOD_LABELS = {"cash": _l("Cash"), "card": _l("Card"), "bank_transfer": _l("Bank transfer")}
 
 
@@ -230,7 +235,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     """Pay an open sale. Returns the paid sale; the same key and content again returns it unchanged.
 
     ``loyalty`` is what the desk chose (points to spend, a coupon): the tier discount, the coupon and
-    the points are worked out again here under the customer's lock (crm.orders.sale_loyalty), and the
+    the points are worked out again here under the customer's lock (crm.sales.loyalty), and the
     ledger entries, the coupon's use and the tier upgrade are written in this same transaction.
 
     ``expected_total_minor`` is the total the desk was shown: if the bill changed since (a technician
@@ -285,7 +290,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     for paid, handed in zip(settlement.payments, settlement.tendered, strict=True):
         session.add(Payment(sale_id=sale.id, method=paid.method, amount_minor=paid.amount_minor,
                             tendered_minor=handed.amount_minor, taken_by_id=actor.id, taken_at=now))
-    sale.number = next_order_number(session, number_prefix, series="sale")
+    sale.number = next_number(session, number_prefix, series="sale")
     sale.status = "paid"
     sale.subtotal_minor = bill.quote.subtotal_minor
     sale.discount_minor = bill.quote.discount_minor

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crm.orders.sales_models import Payment, Sale
+from crm.sales.models import Payment, Sale
 from crm.text import CONTROL_CHARACTERS
 
 

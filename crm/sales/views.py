@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.auth.access import roles_required
 from crm.auth.models import Role
+from crm.catalogue import service as catalogue
 from crm.customers import contact
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
@@ -18,14 +19,16 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.database import utcnow
 from crm.extensions import db
-from crm.orders import catalogue, checkout, pricing, sale_loyalty, sales_bp, sales_queries
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
-from crm.orders.refunds import refunds_of_sale
-from crm.orders.sales_forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
-from crm.orders.sales_models import Sale
 from crm.orders.service import tracking_url
 from crm.pagination import MAX_ID, page_arg
+from crm.sales import bp, checkout, pricing
+from crm.sales import loyalty as sale_loyalty
+from crm.sales import queries as sales_queries
+from crm.sales.forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
+from crm.sales.models import Sale
+from crm.sales.refunds import refunds_of_sale
 
 DESK = (Role.FRONT_DESK,)
 
@@ -47,7 +50,7 @@ def _sale_or_404(sale_id: int) -> Sale:
     return sale
 
 
-@sales_bp.route("")
+@bp.route("")
 @roles_required(*DESK)
 def index():
     page = page_arg()
@@ -59,7 +62,7 @@ def index():
                            confirm_form=ConfirmForm(formdata=None))
 
 
-@sales_bp.route("/new", methods=["POST"])
+@bp.route("/new", methods=["POST"])
 @roles_required(*DESK)
 def new():
     if not ConfirmForm().validate_on_submit():
@@ -75,7 +78,7 @@ def new():
     return redirect(url_for("sales.cart", sale_id=sale.id))
 
 
-@sales_bp.route("/for-order/<int:order_id>", methods=["POST"])
+@bp.route("/for-order/<int:order_id>", methods=["POST"])
 @roles_required(*DESK)
 def for_order(order_id: int):
     if not ConfirmForm().validate_on_submit():
@@ -155,7 +158,7 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, l
     ), code
 
 
-@sales_bp.route("/<int:sale_id>")
+@bp.route("/<int:sale_id>")
 @roles_required(*DESK)
 def cart(sale_id: int):
     sale = _sale_or_404(sale_id)
@@ -175,7 +178,7 @@ def _open_sale_for_change(sale_id: int) -> Sale:
     return sale
 
 
-@sales_bp.route("/<int:sale_id>/customer", methods=["POST"])
+@bp.route("/<int:sale_id>/customer", methods=["POST"])
 @roles_required(*DESK)
 def set_customer(sale_id: int):
     sale = _open_sale_for_change(sale_id)
@@ -205,7 +208,7 @@ def set_customer(sale_id: int):
     return redirect(url_for("sales.cart", sale_id=sale_id))
 
 
-@sales_bp.route("/<int:sale_id>/items", methods=["POST"])
+@bp.route("/<int:sale_id>/items", methods=["POST"])
 @roles_required(*DESK)
 def add_item(sale_id: int):
     sale = _open_sale_for_change(sale_id)
@@ -229,7 +232,7 @@ def add_item(sale_id: int):
     return _render_cart(_sale_or_404(sale_id), item_form=form, code=422)
 
 
-@sales_bp.route("/<int:sale_id>/lines/<int:line_id>/delete", methods=["POST"])
+@bp.route("/<int:sale_id>/lines/<int:line_id>/delete", methods=["POST"])
 @roles_required(*DESK)
 def remove_line(sale_id: int, line_id: int):
     sale = _open_sale_for_change(sale_id)
@@ -246,7 +249,7 @@ def remove_line(sale_id: int, line_id: int):
     return redirect(url_for("sales.cart", sale_id=sale_id))
 
 
-@sales_bp.route("/<int:sale_id>/discard", methods=["POST"])
+@bp.route("/<int:sale_id>/discard", methods=["POST"])
 @roles_required(*DESK)
 def discard(sale_id: int):
     sale = _open_sale_for_change(sale_id)
@@ -263,7 +266,7 @@ def discard(sale_id: int):
     return redirect(url_for("sales.index"))
 
 
-@sales_bp.route("/<int:sale_id>/pay", methods=["POST"])
+@bp.route("/<int:sale_id>/pay", methods=["POST"])
 @roles_required(*DESK)
 def pay(sale_id: int):
     if db.session.get(Sale, sale_id) is None:
@@ -325,7 +328,7 @@ def _paid_sale(sale_id: int) -> Sale:
     return sale
 
 
-@sales_bp.route("/<int:sale_id>/paid")
+@bp.route("/<int:sale_id>/paid")
 @roles_required(*DESK)
 def detail(sale_id: int):
     sale = _paid_sale(sale_id)
@@ -334,7 +337,7 @@ def detail(sale_id: int):
     return render_template("sales/detail.html", sale=sale, refunds=refunds_of_sale(db.session, sale.id))
 
 
-@sales_bp.route("/<int:sale_id>/receipt")
+@bp.route("/<int:sale_id>/receipt")
 @roles_required(*DESK)
 def receipt(sale_id: int):
     sale = _paid_sale(sale_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.orders.queries import _day_start_utc
-from crm.orders.sales_models import Payment, Refund, Sale
+from crm.sales.models import Payment, Refund, Sale
 
 ZERO = literal_column("0")
 

@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
-from crm.orders import reports, sales_bp
 from crm.orders.views import _date_arg
+from crm.sales import bp
+from crm.sales import end_of_day as reports
 
 
-@sales_bp.route("/end-of-day")
+@bp.route("/end-of-day")
 @roles_required(Role.FRONT_DESK)
 def end_of_day():
     tz = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
