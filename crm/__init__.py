@@ -1,8 +1,6 @@
 """The repair-shop CRM: create_app() builds the Flask application."""
 
 import os
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
@@ -129,8 +127,7 @@ def register_template_helpers(app: Flask) -> None:
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
     from crm.sales.checkout import payment_method_label
-
-    tz = ZoneInfo(app.config["SHOP_TIMEZONE"])
+    from crm.shop_time import local_now, shop_tz
 
     @app.template_filter("money")
     def money_filter(minor):
@@ -138,7 +135,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("localtime")
     def localtime_filter(value, fmt="%Y-%m-%d %H:%M"):
-        return value.astimezone(tz).strftime(fmt) if value else ""
+        return value.astimezone(shop_tz()).strftime(fmt) if value else ""
 
     @app.template_filter("phone")
     def phone_filter(value):
@@ -155,7 +152,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_today():
-        return {"today": datetime.now(tz).date()}
+        return {"today": local_now().date()}
 
 
 def register_commands(app: Flask) -> None:

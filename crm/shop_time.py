@@ -1,7 +1,7 @@
 """The shop's clock: timestamps are stored in UTC; days (birthdays, anniversaries, quiet hours) are the
 shop's days, in SHOP_TIMEZONE."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -25,3 +25,16 @@ def utc_from_local(day: date, minute: int = 0) -> datetime:
     """The UTC instant of ``minute`` past midnight on ``day`` in the shop's time zone."""
     local = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=shop_tz())
     return local.astimezone(UTC)
+
+
+def local_now() -> datetime:
+    """The shop's wall clock, aware."""
+    return datetime.now(shop_tz())
+
+
+def day_bounds_utc(day: date, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """[local midnight, next local midnight) of the shop's ``day`` as UTC instants: 23 or 25 hours on the
+    days the clocks change. ``tz`` defaults to the shop's."""
+    tz = tz or shop_tz()
+    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)

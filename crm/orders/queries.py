@@ -1,7 +1,7 @@
 """Read-side queries for the order pages; each loads what its page shows in a fixed number of queries."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -12,6 +12,7 @@ from crm.loyalty.models import Account, Tier
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import Status
 from crm.pagination import MAX_ID
+from crm.shop_time import day_bounds_utc
 
 QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
                   Status.IN_REPAIR)
@@ -62,10 +63,6 @@ class OrderFilters:
     text: str = ""
 
 
-def _day_start_utc(day: date, tz) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-
-
 def _order_with_number(session: Session, text: str) -> int | None:
     number = text.strip().upper()
     if not number or len(number) > 32 or not number[-1].isdigit():
@@ -85,9 +82,9 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
     elif filters.technician.isascii() and filters.technician.isdigit() and int(filters.technician) <= MAX_ID:
         stmt = stmt.where(RepairOrder.technician_id == int(filters.technician))
     if filters.date_from:
-        stmt = stmt.where(RepairOrder.created_at >= _day_start_utc(filters.date_from, tz))
+        stmt = stmt.where(RepairOrder.created_at >= day_bounds_utc(filters.date_from, tz)[0])
     if filters.date_to:
-        stmt = stmt.where(RepairOrder.created_at < _day_start_utc(filters.date_to + timedelta(days=1), tz))
+        stmt = stmt.where(RepairOrder.created_at < day_bounds_utc(filters.date_to, tz)[1])
     pattern = search_pattern(filters.text)
     exact = _order_with_number(session, filters.text)
     if exact is not None:

@@ -1,5 +1,3 @@
-from datetime import date
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -19,7 +17,8 @@ from crm.forms_common import choices
 from crm.orders import bp, queries, service
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
-from crm.pagination import MAX_ID, page_arg
+from crm.pagination import MAX_ID, date_arg, page_arg
+from crm.shop_time import shop_tz
 
 register_profile_section(ProfileSection(
     template="orders/_customer_orders.html",
@@ -59,26 +58,17 @@ def _load(order_id: int):
 @roles_required(*ALL_STAFF)
 def index():
     args = request.args
-    date_from, date_to = _date_arg("from"), _date_arg("to")
+    date_from, date_to = date_arg("from"), date_arg("to")
     filters = queries.OrderFilters(
         status=args.get("status", "") if args.get("status", "") in {*Status, "open", ""} else "",
         technician=args.get("technician", "")[:12], date_from=date_from, date_to=date_to,
         text=args.get("q", "")[:100],
     )
     page = page_arg()
-    orders, has_next = queries.list_orders(db.session, filters, tz=ZoneInfo(current_app.config["SHOP_TIMEZONE"]),
+    orders, has_next = queries.list_orders(db.session, filters, tz=shop_tz(),
                                            page=page, per_page=current_app.config["PAGE_SIZE"])
     return render_template("orders/index.html", orders=orders, filters=filters, page=page, has_next=has_next,
                            technicians=active_technicians(db.session), statuses=list(Status))
-
-
-def _date_arg(name: str):
-    try:
-        value = date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-    # Beyond these, the shop-local day's bounds in UTC overflow datetime (year 1 or 9999).
-    return value if date(1900, 1, 1) <= value <= date(9999, 12, 30) else None
 
 
 @bp.route("/queue")

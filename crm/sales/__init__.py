@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("sales", __name__, url_prefix="/sales")
 
-from crm.sales import models, refund_views, report_views, views  # noqa: E402,F401,I001
+from crm.sales import models, refund_views, views  # noqa: E402,F401,I001

@@ -7,15 +7,15 @@ time belongs to that day even when it is already the next day in UTC."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal_column, select, true, union_all
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
-from crm.orders.queries import _day_start_utc
 from crm.sales.models import Payment, Refund, Sale
+from crm.shop_time import day_bounds_utc
 
 ZERO = literal_column("0")
 
@@ -89,11 +89,6 @@ class EndOfDay:
     @property
     def empty(self) -> bool:
         return not self.totals.payments and not self.totals.refunds and not self.totals.sales
-
-
-def day_bounds_utc(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[local midnight, next local midnight) of ``day`` in ``tz``, as UTC instants."""
-    return _day_start_utc(day, tz), _day_start_utc(day + timedelta(days=1), tz)
 
 
 def end_of_day(session: Session, day: date, tz: ZoneInfo, *, methods: Sequence[str] = ()) -> EndOfDay:

@@ -1,6 +1,7 @@
-"""Sales pages: the list, the cart with its checkout, the paid sale and its receipt."""
+"""Sales pages: the list, the cart with its checkout, the paid sale and its receipt, the end-of-day report."""
 
 import secrets
+from datetime import timedelta
 
 import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,13 +23,15 @@ from crm.extensions import db
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
 from crm.orders.service import tracking_url
-from crm.pagination import MAX_ID, page_arg
+from crm.pagination import MAX_ID, date_arg, page_arg
 from crm.sales import bp, checkout, pricing
+from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import queries as sales_queries
 from crm.sales.forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
 from crm.sales.models import Sale
 from crm.sales.refunds import refunds_of_sale
+from crm.shop_time import local_now
 
 DESK = (Role.FRONT_DESK,)
 
@@ -351,3 +354,20 @@ def receipt(sale_id: int):
     telegram = contact.telegram_link(sale.customer_id) if sale.customer_id else None
     return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
                            refunds=refunds_of_sale(db.session, sale.id), telegram_link=telegram)
+
+
+@bp.route("/end-of-day")
+@roles_required(Role.FRONT_DESK)
+def end_of_day():
+    now = local_now()
+    today = now.date()
+    day = date_arg("day")
+    notice = None
+    if day is None:
+        if request.args.get("day"):
+            # A typed or edited URL with a date that is not one (or beyond what the calendar can bound).
+            notice = _("That is not a day the report can show; showing today instead.")
+        day = today
+    report = reports.end_of_day(db.session, day, now.tzinfo, methods=current_app.config["PAYMENT_METHODS"])
+    return render_template("sales/end_of_day.html", report=report, today=today, printed_at=now, notice=notice,
+                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))

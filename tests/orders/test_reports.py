@@ -17,8 +17,9 @@ from crm.catalogue.stock import record_movement
 from crm.extensions import db
 from crm.money import format_money
 from crm.sales import checkout, pricing, refunds
-from crm.sales.end_of_day import MethodRow, StaffRow, day_bounds_utc, end_of_day
+from crm.sales.end_of_day import MethodRow, StaffRow, end_of_day
 from crm.sales.models import Sale, SaleLine
+from crm.shop_time import day_bounds_utc
 from tests.helpers import app_session
 
 KYIV = ZoneInfo("Europe/Kyiv")
