@@ -18,13 +18,16 @@ from sqlalchemy import event, text
 
 from crm import create_app
 from crm.extensions import db
-from crm.loyalty.models import Tier
-from crm.loyalty.program import DEFAULT_TIERS
 from tests import factories
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IS_POSTGRES = DATABASE_URL.startswith("postgresql")
 _logins = itertools.count(1)
+
+
+# The rows the migrations seed (item categories, default tiers, ...), read after upgrading: every test starts
+# from a database as a fresh install has it.
+_SEEDED: dict[str, list[dict]] = {}
 
 
 def _reset_schema(app) -> None:
@@ -35,6 +38,11 @@ def _reset_schema(app) -> None:
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.session.remove()
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                rows = [dict(row) for row in conn.execute(table.select()).mappings()]
+                if rows:
+                    _SEEDED[table.name] = rows
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +67,12 @@ def _empty_all_tables(app) -> None:
             else:
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
-            # Put back the rows the migrations seed, as a fresh database has them.
-            conn.execute(text("INSERT INTO orders_item_category (code, name, created_at) VALUES "
-                              "('accessory', 'Accessories', CURRENT_TIMESTAMP), "
-                              "('spare_part', 'Spare parts', CURRENT_TIMESTAMP), "
-                              "('service', 'Services', CURRENT_TIMESTAMP)"))
-            conn.execute(Tier.__table__.insert(), [dict(tier) for tier in DEFAULT_TIERS])
+            for table in db.metadata.sorted_tables:
+                if table.name in _SEEDED:
+                    conn.execute(table.insert(), _SEEDED[table.name])
+                    if IS_POSTGRES and "id" in table.c:  # the next row after the seeded ids, as after a migration
+                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                          f"(SELECT MAX(id) FROM {table.name}))"))
 
 
 @pytest.fixture(autouse=True)

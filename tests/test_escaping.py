@@ -33,7 +33,7 @@ from crm.sales.models import SaleLine
 from tests import factories
 from tests.conftest import Auth
 from tests.helpers import app_session
-from tests.orders import sales_builders
+from tests.factories import sales as sales_builders
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

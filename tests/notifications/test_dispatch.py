@@ -12,7 +12,7 @@ from crm.notifications.outbox import Recipient, after_quiet_hours, choose_channe
 from crm.notifications.settings import save_settings
 from tests import factories
 from tests.notifications.conftest import free_port
-from tests.orders.sales_builders import run_at_once
+from tests.factories.sales import run_at_once
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
 

@@ -16,7 +16,7 @@ from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, enqueue
 from crm.sales import checkout
 from tests import factories
-from tests.orders.sales_builders import pay, ready_order, run_at_once, staff_member
+from tests.factories.sales import pay, ready_order, run_at_once, staff_member
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from crm.notifications.settings import save_settings
 from crm.orders import service as order_service
 from crm.scheduler import as_of, build, run_job
 from tests import factories
-from tests.orders.sales_builders import run_at_once
+from tests.factories.sales import run_at_once
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv
 

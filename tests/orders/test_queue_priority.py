@@ -8,7 +8,7 @@ from crm.loyalty import accounts
 from crm.loyalty.models import Tier
 from crm.orders import queries
 from tests import factories
-from tests.orders.sales_builders import staff_member
+from tests.factories.sales import staff_member
 
 
 def test_vip_customers_come_after_urgent_orders_and_before_the_rest(session):

@@ -17,7 +17,7 @@ from crm.sales.models import Sale
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session
-from tests.orders.test_sales_views import add, add_item
+from tests.sales.test_views import add, add_item
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

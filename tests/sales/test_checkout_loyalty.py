@@ -16,7 +16,7 @@ from crm.sales.loyalty import LoyaltyRequest
 from crm.sales.models import SaleLine
 from crm.sales.refunds import RefundRequest
 from tests import factories
-from tests.orders.sales_builders import bill_total, give_back, new_item, pay, ready_order, staff_member
+from tests.factories.sales import bill_total, give_back, new_item, pay, ready_order, staff_member
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from crm.sales import checkout
 from crm.sales.checkout import AlreadyPaid, CheckoutError
 from crm.sales.models import Payment, Sale, SaleLine
 from crm.sales.pricing import Adjustment, Tender
-from tests.orders.sales_builders import (
+from tests.factories.sales import (
     assert_books_balance,
     bill_total,
     count,

@@ -12,7 +12,7 @@ from crm.sales import checkout
 from crm.sales.checkout import AlreadyPaid, CheckoutError
 from crm.sales.models import Payment, Sale
 from crm.sales.pricing import Tender
-from tests.orders.sales_builders import (
+from tests.factories.sales import (
     PAYMENT_METHODS,
     SALE_PREFIX,
     assert_books_balance,

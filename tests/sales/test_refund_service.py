@@ -12,7 +12,7 @@ from crm.sales import checkout, refunds
 from crm.sales.models import Refund, RefundLine, SaleLine
 from crm.sales.pricing import Adjustment, Tender, refund_amount
 from crm.sales.refunds import RefundError, RefundRequest
-from tests.orders.sales_builders import (
+from tests.factories.sales import (
     assert_books_balance,
     count,
     give_back,

@@ -7,7 +7,7 @@ from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, LedgerEntry
 from crm.loyalty.program import update_program
 from tests import factories
-from tests.orders.sales_builders import run_at_once
+from tests.factories.sales import run_at_once
 
 
 def _member_with(session, points: int) -> int:

@@ -15,7 +15,7 @@ from crm.sales.checkout import CheckoutError
 from crm.sales.loyalty import LoyaltyRequest
 from crm.sales.pricing import Tender
 from tests import factories
-from tests.orders.sales_builders import PAYMENT_METHODS, SALE_PREFIX, new_item, new_key, run_at_once, staff_member
+from tests.factories.sales import PAYMENT_METHODS, SALE_PREFIX, new_item, new_key, run_at_once, staff_member
 
 NOW = datetime.now(UTC)
 
