@@ -123,15 +123,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from crm.customers.phones import display_phone
-    from crm.money import format_money
+    from crm.money import shop_money
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
     from crm.sales.checkout import payment_method_label
     from crm.shop_time import local_now, shop_tz
 
-    @app.template_filter("money")
-    def money_filter(minor):
-        return format_money(minor, app.config["CURRENCY"], str(get_locale()))
+    app.add_template_filter(shop_money, "money")
 
     @app.template_filter("localtime")
     def localtime_filter(value, fmt="%Y-%m-%d %H:%M"):

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, get_currency_precision
+from flask import current_app
+from flask_babel import get_locale
 
 from crm.locales import lazy_gettext as _l
 
@@ -68,6 +70,14 @@ def format_money(minor: int | None, currency: str, locale: str) -> str:
     if minor is None:
         return ""
     return format_currency(to_decimal(minor, currency), currency, locale=locale)
+
+
+def shop_money(minor: int | None, locale: str | None = None) -> str:
+    """An amount in the shop's currency (CURRENCY) as the active language writes it ("1 500,00 ₴" in uk): the one
+    formatter of templates (the ``money`` filter), services and messages. A message formats it inside the
+    customer's language (crm.locales.lazy_text), so it reads in theirs."""
+    language = locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return format_money(minor, current_app.config["CURRENCY"], language)
 
 
 BASIS_POINTS = 10_000  # 100%

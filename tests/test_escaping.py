@@ -32,8 +32,8 @@ from crm.sales import checkout, refunds
 from crm.sales.models import SaleLine
 from tests import factories
 from tests.conftest import Auth
-from tests.helpers import app_session
 from tests.factories import sales as sales_builders
+from tests.helpers import app_session
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

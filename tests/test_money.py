@@ -150,3 +150,28 @@ def test_parse_amount_never_crashes(text):
     else:
         assert type(minor) is int
         assert 0 <= minor <= MAX_AMOUNT_MINOR
+
+
+@pytest.mark.parametrize(("language", "shown"), [("uk", "1\xa0500,00\xa0₴"), ("ru", "1\xa0500,00\xa0₴"),
+                                                 ("en", "UAH1,500.00")])
+def test_the_shops_money_is_written_as_the_active_language_writes_it(app, language, shown):
+    """One formatter for templates, services and messages: the shop's currency, the language in use."""
+    from flask_babel import force_locale
+
+    from crm.money import shop_money
+
+    with app.test_request_context(), force_locale(language):
+        assert shop_money(150_000) == shown
+        assert app.jinja_env.filters["money"](150_000) == shown
+
+
+def test_a_picked_up_message_writes_the_total_in_the_customers_language(app):
+    from flask_babel import force_locale
+
+    from crm.locales import lazy_text
+    from crm.money import shop_money
+    from crm.notifications.outbox import translated_variables
+
+    with app.test_request_context(), force_locale("en"):
+        variables = translated_variables({"total": lazy_text(lambda: shop_money(150_000))}, "uk")
+    assert variables["total"] == "1\xa0500,00\xa0₴"

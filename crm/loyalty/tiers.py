@@ -19,6 +19,7 @@ from crm.locales import lazy_gettext as _l
 from crm.loyalty import messages
 from crm.loyalty.models import Account, Activity, Tier, TierChange
 from crm.loyalty.program import get_program, tiers
+from crm.money import shop_money
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,8 @@ def standing(session: Session, account: Account, *, now: datetime | None = None)
 
 
 def _reason(spend_minor: int, repairs: int, months: int) -> str:
-    sign, amount = ("-" if spend_minor < 0 else ""), abs(spend_minor)
     return str(_l("%(repairs)d paid repairs and %(spend)s spent over %(months)d months",
-                  repairs=repairs, spend=f"{sign}{amount // 100}.{amount % 100:02d}", months=months))
+                  repairs=repairs, spend=shop_money(spend_minor), months=months))
 
 
 def upgrade_after_payment(session: Session, account: Account, *, now: datetime | None = None) -> Tier | None:

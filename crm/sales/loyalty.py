@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,7 @@ from crm.loyalty import accounts, billing, coupons, ledger, tiers
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
 from crm.loyalty.program import rules as load_rules
+from crm.money import shop_money
 from crm.sales import pricing
 from crm.shop_time import local_date, mmdd
 
@@ -135,7 +135,7 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
     base = _remaining(lines, prior)
     if result.coupon is not None and sum(line.amount_minor for line in base) < result.coupon.template.min_bill_minor:
         raise LoyaltyCheckoutError(_l("This coupon needs a bill of at least %(amount)s.",
-                                      amount=_money(result.coupon.template.min_bill_minor)), field="coupon")
+                                      amount=shop_money(result.coupon.template.min_bill_minor)), field="coupon")
     reductions = billing.discounts(base, tier=result.tier if (result.member or result.will_enrol) else None,
                                    coupon=result.coupon)
     if any(r.kind == "coupon" and r.amount_minor == 0 for r in reductions):
@@ -179,10 +179,6 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
     else:
         result.earn_per_line = [0] * len(lines)
     return result
-
-
-def _money(minor: int) -> str:
-    return current_app.jinja_env.filters["money"](minor)  # the shop's currency and locale, for a message
 
 
 def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, actor: StaffUser,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
+from crm.money import shop_money
 from crm.sales import bp, refunds
 from crm.sales.forms import refund_form_class
 from crm.sales.models import Refund
@@ -68,10 +69,9 @@ def refund(sale_id: int):
         if done is None:
             flash(_("Another desk refunded this sale at the same moment. Check it and try again."), "warning")
             return redirect(url_for("sales.refund", sale_id=sale_id))
-    money = current_app.jinja_env.filters["money"]
-    flash(_("Refund %(n)s: pay back %(amount)s by %(method)s.", n=done.number, amount=money(done.amount_minor),
+    flash(_("Refund %(n)s: pay back %(amount)s by %(method)s.", n=done.number, amount=shop_money(done.amount_minor),
             method=current_app.jinja_env.globals["payment_method_label"](done.method)), "success")
     if done.points_kept_minor:
         flash(_("%(points)d points earned on these items were already spent: %(amount)s is kept from the refund.",
-                points=done.points_shortfall, amount=money(done.points_kept_minor)), "warning")
+                points=done.points_shortfall, amount=shop_money(done.points_kept_minor)), "warning")
     return redirect(url_for("sales.detail", sale_id=sale_id))

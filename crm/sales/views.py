@@ -20,6 +20,7 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.database import utcnow
 from crm.extensions import db
+from crm.money import shop_money
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
 from crm.orders.service import tracking_url
@@ -317,7 +318,7 @@ def pay(sale_id: int):
         flash(_("Another desk changed this bill at the same moment. Check it and try again."), "warning")
         return redirect(url_for("sales.cart", sale_id=sale_id))
     if sale.change_minor:
-        flash(_("Paid. Change due: %(change)s.", change=current_app.jinja_env.filters["money"](sale.change_minor)),
+        flash(_("Paid. Change due: %(change)s.", change=shop_money(sale.change_minor)),
               "success")
     else:
         flash(_("Paid."), "success")

@@ -11,8 +11,8 @@ from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, after_quiet_hours, choose_channel, enqueue
 from crm.notifications.settings import save_settings
 from tests import factories
-from tests.notifications.conftest import free_port
 from tests.factories.sales import run_at_once
+from tests.notifications.conftest import free_port
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 14:00 in Kyiv
 
