@@ -67,3 +67,8 @@ class CrmForm(FlaskForm):
                 field.errors = [*field.errors, _l("Remove the invisible control characters from this field.")]
                 valid = False
         return valid
+
+
+class ConfirmForm(CrmForm):
+    """A form with nothing but its CSRF token, for POST buttons that do one thing (remove a line, retry a
+    message, reset a template)."""

@@ -29,6 +29,11 @@ def roles_required(*roles: str):
     return decorator
 
 
+def acting_staff():
+    """The logged-in staff member as a plain object, to pass to services as the actor."""
+    return current_user._get_current_object()
+
+
 def public(view):
     """Mark a view as open to anyone (login page, health check)."""
     view.allowed_roles = "public"

@@ -1,12 +1,12 @@
 """Catalogue pages: items, categories, stock movements and the low-stock list."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from crm.auth.access import ALL_STAFF, roles_required
+from crm.auth.access import ALL_STAFF, acting_staff, roles_required
 from crm.auth.models import Role
 from crm.catalogue import bp
 from crm.catalogue import service as catalogue
@@ -18,23 +18,9 @@ from crm.forms_common import choices
 from crm.pagination import page_arg
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _item_or_404(item_id: int) -> CatalogueItem:
-    item = db.session.scalar(select(CatalogueItem).where(CatalogueItem.id == item_id)
-                             .options(joinedload(CatalogueItem.category)))
-    if item is None:
-        abort(404)
-    return item
-
-
-def _category_or_404(category_id: int) -> ItemCategory:
-    category = db.session.get(ItemCategory, category_id)
-    if category is None:
-        abort(404)
-    return category
+    return db.one_or_404(select(CatalogueItem).where(CatalogueItem.id == item_id)
+                         .options(joinedload(CatalogueItem.category)))
 
 
 @bp.route("")
@@ -147,7 +133,8 @@ def receive(item_id: int):
     form = ReceiveForm()
     if form.validate_on_submit():
         try:
-            catalogue.receive_stock(db.session, item, form.quantity.data, actor=_actor(), note=form.note.data or "")
+            catalogue.receive_stock(db.session, item, form.quantity.data, actor=acting_staff(),
+                                    note=form.note.data or "")
         except catalogue.CatalogueError as exc:
             db.session.rollback()
             _show_error(form, exc, "quantity")
@@ -166,7 +153,7 @@ def adjust(item_id: int):
     form = AdjustForm()
     if form.validate_on_submit():
         try:
-            catalogue.adjust_stock(db.session, item, form.quantity.data, actor=_actor(), reason=form.reason.data)
+            catalogue.adjust_stock(db.session, item, form.quantity.data, actor=acting_staff(), reason=form.reason.data)
         except catalogue.CatalogueError as exc:
             db.session.rollback()
             _show_error(form, exc, "quantity")
@@ -202,14 +189,14 @@ def categories():
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def edit_category(category_id: int):
-    category = _category_or_404(category_id)
+    category = db.get_or_404(ItemCategory, category_id)
     form = CategoryForm(obj=category)
     if form.validate_on_submit():
         try:
             catalogue.rename_category(db.session, category, form.name.data)
         except catalogue.CatalogueError as exc:
             db.session.rollback()
-            category = _category_or_404(category_id)
+            category = db.get_or_404(ItemCategory, category_id)
             _show_error(form, exc, "name")
         else:
             db.session.commit()

@@ -6,12 +6,11 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import column, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from crm.auth.access import roles_required
+from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.forms_common import choices
@@ -38,9 +37,6 @@ def line_categories() -> list[tuple[str, str]]:
     fixed = [("repair_labour", _("Repair labour")), ("repair_part", _("Repair parts"))]
     return [*fixed, *[(r.code, r.name) for r in rows]]
 
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _program_form(formdata=None) -> ProgramForm:
@@ -96,7 +92,7 @@ def settings():
                   redeem_categories=",".join(sorted(form.redeem_categories.data or [])),
                   repair_coupon_template_id=int(template_id) if template_id.isdigit() else None)
     values["enabled"] = bool(values["enabled"])
-    changed = program.update_program(db.session, values, actor=_actor())
+    changed = program.update_program(db.session, values, actor=acting_staff())
     db.session.commit()
     flash(_("Settings saved (%(n)d changed).", n=len(changed)), "success")
     return redirect(url_for("loyalty.settings"))
@@ -109,7 +105,7 @@ def earn_rates():
     if not form.validate_on_submit():
         return _render_settings(rates_form=form, code=422)
     changed = program.set_earn_rates(db.session, {code: getattr(form, rate_field_name(code)).data or 0
-                                                  for code, _name in categories}, actor=_actor())
+                                                  for code, _name in categories}, actor=acting_staff())
     db.session.commit()
     flash(_("Earn rates saved (%(n)d changed).", n=len(changed)), "success")
     return redirect(url_for("loyalty.settings"))
@@ -152,7 +148,7 @@ def tier_form(tier_id: int | None):
         if not form.errors:
             try:
                 with db.session.begin_nested():
-                    program.save_tier(db.session, tier, values, actor=_actor())
+                    program.save_tier(db.session, tier, values, actor=acting_staff())
             except IntegrityError:
                 form.rank.errors.append(_("Another tier has this name or rank."))
             else:
@@ -201,7 +197,7 @@ def template_form(template_id: int | None):
                   "categories": ",".join(sorted(form.categories.data or [])), "min_bill_minor": form.min_bill.data or 0,
                   "validity_days": form.validity_days.data, "active": bool(form.active.data)}
         try:
-            coupon_admin.save_template(db.session, template, values, actor=_actor())
+            coupon_admin.save_template(db.session, template, values, actor=acting_staff())
         except LoyaltyError as exc:
             db.session.rollback()
             getattr(form, exc.field or "name").errors.append(str(exc.message))
@@ -228,7 +224,7 @@ def promo_form():
         template = db.session.get(CouponTemplate, int(form.template_id.data))
         try:
             coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data, start, end,
-                                           actor=_actor())
+                                           actor=acting_staff())
         except LoyaltyError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(str(exc.message))

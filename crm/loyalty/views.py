@@ -4,9 +4,8 @@ import secrets
 
 from flask import abort, current_app, flash, g, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from crm.auth.access import roles_required
+from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
@@ -44,9 +43,6 @@ def _customer(customer_id: int) -> Customer:
     return customer
 
 
-def _actor():
-    return current_user._get_current_object()
-
 
 def _back(customer_id: int):
     return redirect(url_for("customers.profile", customer_id=customer_id) + "#loyalty")
@@ -58,7 +54,7 @@ def enrol(customer_id: int):
     customer = _customer(customer_id)
     if not EnrolForm().validate_on_submit():
         abort(400)
-    accounts.enrol(db.session, customer, actor=_actor())
+    accounts.enrol(db.session, customer, actor=acting_staff())
     db.session.commit()
     flash(_("%(name)s is now in the loyalty program.", name=customer.name), "success")
     return _back(customer_id)
@@ -72,7 +68,7 @@ def referrer(customer_id: int):
     if form.validate_on_submit():
         try:
             accounts.set_referrer(db.session, customer, form.referred_by.data,
-                                  region=current_app.config["PHONE_REGION"], actor=_actor())
+                                  region=current_app.config["PHONE_REGION"], actor=acting_staff())
         except LoyaltyError as exc:
             db.session.rollback()
             form.referred_by.errors.append(str(exc.message))
@@ -95,7 +91,7 @@ def adjust(customer_id: int):
             if not form.key.data:
                 raise LoyaltyError(_("This form has expired; open the customer's page again."), field="points")
             accounts.adjust_points(db.session, customer, form.points.data, reason=form.reason.data, key=key,
-                                   actor=_actor())
+                                   actor=acting_staff())
         except LoyaltyError as exc:
             db.session.rollback()
             target = form.reason if exc.field == "reason" else form.points

@@ -59,9 +59,3 @@ class LineForm(CrmForm):
                 valid = False
         return valid
 
-
-class ConfirmForm(CrmForm):
-    """A form with nothing but its CSRF token, for POST buttons (remove a line)."""
-
-    submit = SubmitField(_l("Remove"))
-

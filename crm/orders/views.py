@@ -13,9 +13,9 @@ from crm.customers import contact
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
-from crm.forms_common import choices
+from crm.forms_common import ConfirmForm, choices
 from crm.orders import bp, queries, service
-from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
+from crm.orders.forms import LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.pagination import MAX_ID, date_arg, page_arg
 from crm.shop_time import shop_tz
@@ -48,10 +48,12 @@ def _tracking_url(order) -> str:
 
 
 def _load(order_id: int):
-    order = queries.order_detail(db.session, order_id)
-    if order is None:
-        abort(404)
-    return order
+    return queries.order_detail(db.session, order_id) or abort(404)
+
+
+def _locked(order_id: int):
+    """The order, row-locked until the view commits: the changes below read, check and write it."""
+    return service.lock_order(db.session, order_id) or abort(404)
 
 
 @bp.route("")
@@ -154,9 +156,7 @@ def detail(order_id: int):
 @bp.route("/<int:order_id>/status", methods=["POST"])
 @roles_required(*ALL_STAFF)
 def change_status(order_id: int):
-    order = service.lock_order(db.session, order_id)
-    if order is None:
-        abort(404)
+    order = _locked(order_id)
     form = StatusForm()
     form.status.choices = choices([("", "")] + [(s.value, s.label) for s in Status])
     if form.validate_on_submit():
@@ -186,9 +186,7 @@ def _keep(form_class, submitted, validated_form):
 @bp.route("/<int:order_id>/lines", methods=["POST"])
 @roles_required(*ALL_STAFF)
 def add_line(order_id: int):
-    order = service.lock_order(db.session, order_id)
-    if order is None:
-        abort(404)
+    order = _locked(order_id)
     form = LineForm()
     if form.validate_on_submit():
         item = None
@@ -213,9 +211,7 @@ def add_line(order_id: int):
 @bp.route("/<int:order_id>/lines/<int:line_id>/delete", methods=["POST"])
 @roles_required(*ALL_STAFF)
 def remove_line(order_id: int, line_id: int):
-    order = service.lock_order(db.session, order_id)
-    if order is None:
-        abort(404)
+    order = _locked(order_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -233,9 +229,7 @@ def remove_line(order_id: int, line_id: int):
 @bp.route("/<int:order_id>/assign-me", methods=["POST"])
 @roles_required(Role.TECHNICIAN)
 def assign_me(order_id: int):
-    order = service.lock_order(db.session, order_id)
-    if order is None:
-        abort(404)
+    order = _locked(order_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

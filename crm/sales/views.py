@@ -6,11 +6,10 @@ from datetime import timedelta
 import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from crm.auth.access import roles_required
+from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.catalogue import service as catalogue
 from crm.customers import contact
@@ -20,8 +19,8 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.database import utcnow
 from crm.extensions import db
+from crm.forms_common import ConfirmForm
 from crm.money import shop_money
-from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
 from crm.orders.service import tracking_url
 from crm.pagination import MAX_ID, date_arg, page_arg
@@ -42,16 +41,6 @@ register_profile_section(ProfileSection(
     order=20,
 ))
 
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def _sale_or_404(sale_id: int) -> Sale:
-    sale = db.session.get(Sale, sale_id)
-    if sale is None:
-        abort(404)
-    return sale
 
 
 @bp.route("")
@@ -77,7 +66,7 @@ def new():
         if not customer_id.isdigit() or int(customer_id) > MAX_ID:
             abort(404)
         customer = db.session.get(Customer, int(customer_id)) or abort(404)
-    sale = checkout.open_sale(db.session, actor=_actor(), customer=customer)
+    sale = checkout.open_sale(db.session, actor=acting_staff(), customer=customer)
     db.session.commit()
     return redirect(url_for("sales.cart", sale_id=sale.id))
 
@@ -87,10 +76,9 @@ def new():
 def for_order(order_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if db.session.get(RepairOrder, order_id) is None:
-        abort(404)
+    db.get_or_404(RepairOrder, order_id)
     try:
-        sale = checkout.sale_for_repair(db.session, order_id, actor=_actor())
+        sale = checkout.sale_for_repair(db.session, order_id, actor=acting_staff())
     except checkout.CheckoutError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
@@ -165,7 +153,7 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, l
 @bp.route("/<int:sale_id>")
 @roles_required(*DESK)
 def cart(sale_id: int):
-    sale = _sale_or_404(sale_id)
+    sale = db.get_or_404(Sale, sale_id)
     if sale.status == "paid":
         return redirect(url_for("sales.detail", sale_id=sale.id))
     loyalty_form = LoyaltyForm(formdata=None)
@@ -233,7 +221,7 @@ def add_item(sale_id: int):
             db.session.commit()
             flash(_("%(item)s added.", item=item.name), "success")
             return redirect(url_for("sales.cart", sale_id=sale_id))
-    return _render_cart(_sale_or_404(sale_id), item_form=form, code=422)
+    return _render_cart(db.get_or_404(Sale, sale_id), item_form=form, code=422)
 
 
 @bp.route("/<int:sale_id>/lines/<int:line_id>/delete", methods=["POST"])
@@ -273,11 +261,10 @@ def discard(sale_id: int):
 @bp.route("/<int:sale_id>/pay", methods=["POST"])
 @roles_required(*DESK)
 def pay(sale_id: int):
-    if db.session.get(Sale, sale_id) is None:
-        abort(404)
+    db.get_or_404(Sale, sale_id)
     form = _checkout_form(formdata=request.form)
     if not form.validate_on_submit():
-        return _render_cart(_sale_or_404(sale_id), pay_form=form, code=422)
+        return _render_cart(db.get_or_404(Sale, sale_id), pay_form=form, code=422)
     try:
         expected = int(form.expected_total.data or "")
     except ValueError:
@@ -290,7 +277,7 @@ def pay(sale_id: int):
     try:
         sale = checkout.checkout(
             db.session, sale_id, key=form.key.data or "", tenders=tenders, expected_total_minor=expected,
-            actor=_actor(), payment_methods=current_app.config["PAYMENT_METHODS"],
+            actor=acting_staff(), payment_methods=current_app.config["PAYMENT_METHODS"],
             number_prefix=current_app.config["SALE_NUMBER_PREFIX"], loyalty=loyalty)
         db.session.commit()
     except checkout.AlreadyPaid as exc:
@@ -299,7 +286,7 @@ def pay(sale_id: int):
         return redirect(url_for("sales.detail", sale_id=exc.sale.id))
     except checkout.CheckoutError as exc:
         db.session.rollback()
-        sale = _sale_or_404(sale_id)
+        sale = db.get_or_404(Sale, sale_id)
         if sale.status == "paid":  # e.g. this form's key was used with other payments: show what was paid
             flash(str(exc.message), "warning")
             return redirect(url_for("sales.detail", sale_id=sale.id))
