@@ -31,7 +31,7 @@ from crm.orders.service import OrderError, change_status, lock_order
 from crm.orders.status import Status
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import messages, pricing
-from crm.sales.models import Payment, Sale, SaleLine
+from crm.sales.models import Payment, Sale, SaleLine, SaleStatus
 
 REPAIR_CATEGORY = {"labour": "repair_labour", "part": "repair_part"}
 MAX_QUANTITY = 1000
@@ -85,14 +85,14 @@ class Bill:
 
 
 def _require_open(sale: Sale) -> None:
-    if sale.status != "open":
+    if sale.status != SaleStatus.OPEN:
         raise CheckoutError(_l("This sale is already paid and cannot be changed."))
 
 
 def open_sale(session: Session, *, actor: StaffUser | None, customer: Customer | None = None,
               now: datetime | None = None) -> Sale:
     """A new cart for a walk-in (or a known customer) buying from the catalogue."""
-    sale = Sale(status="open", customer_id=customer.id if customer else None,
+    sale = Sale(status=SaleStatus.OPEN, customer_id=customer.id if customer else None,
                 created_by_id=actor.id if actor else None, created_at=now or utcnow())
     session.add(sale)
     session.flush()
@@ -114,7 +114,7 @@ def sale_for_repair(session: Session, order_id: int, *, actor: StaffUser | None,
                                status=Status(order.status).label))
     try:
         with session.begin_nested():
-            sale = Sale(status="open", customer_id=order.customer_id, repair_order_id=order.id,
+            sale = Sale(status=SaleStatus.OPEN, customer_id=order.customer_id, repair_order_id=order.id,
                         created_by_id=actor.id if actor else None, created_at=now or utcnow())
             session.add(sale)
     except IntegrityError:
@@ -250,7 +250,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
                           .execution_options(populate_existing=True))
     if sale is None:
         raise CheckoutError(_l("This sale does not exist."))
-    if sale.status == "paid":
+    if sale.status == SaleStatus.PAID:
         if sale.checkout_key == key:
             if sale.checkout_digest == digest:
                 return sale  # the same form again: the first result stands
@@ -291,7 +291,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
         session.add(Payment(sale_id=sale.id, method=paid.method, amount_minor=paid.amount_minor,
                             tendered_minor=handed.amount_minor, taken_by_id=actor.id, taken_at=now))
     sale.number = next_number(session, number_prefix, series="sale")
-    sale.status = "paid"
+    sale.status = SaleStatus.PAID
     sale.subtotal_minor = bill.quote.subtotal_minor
     sale.discount_minor = bill.quote.discount_minor
     sale.total_minor = bill.quote.total_minor

@@ -4,6 +4,7 @@ A sale starts as an open cart and becomes paid in one checkout transaction. Ever
 integer count of minor units; the stored totals are computed by crm.sales.pricing on the server."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,10 +17,15 @@ from crm.extensions import db
 from crm.orders.models import RepairOrder
 
 
+class SaleStatus(StrEnum):
+    OPEN = "open"  # a cart: lines can change
+    PAID = "paid"  # checked out in one transaction; only refunds follow
+
+
 class Sale(db.Model):
     __tablename__ = "orders_sale"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'paid')", name="status_known"),
+        CheckConstraint("status IN ('open', 'paid')", name="status_known"),  # SaleStatus
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
         CheckConstraint("change_minor >= 0", name="change_not_negative"),
         Index("ix_orders_sale_status_id", "status", "id"),
@@ -27,7 +33,7 @@ class Sale(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(32), unique=True)  # given at payment
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(10), default=SaleStatus.OPEN)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers_customer.id"), index=True)
     # One checkout per repair order: the UNIQUE constraint is the last guard against paying twice.
     repair_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders_repair_order.id"), unique=True)

@@ -3,13 +3,13 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from crm.sales.models import Payment, Sale
+from crm.sales.models import Payment, Sale, SaleStatus
 from crm.text import CONTROL_CHARACTERS
 
 
 def paid_sales(session: Session, *, number: str = "", page: int = 1, per_page: int = 25) -> tuple[list[Sale], bool]:
     """Paid sales, newest first (the status+id index), or the one whose number is typed exactly."""
-    query = select(Sale).where(Sale.status == "paid")
+    query = select(Sale).where(Sale.status == SaleStatus.PAID)
     number = CONTROL_CHARACTERS.sub("", number).strip()
     if number:
         query = query.where(Sale.number == number.upper())
@@ -23,7 +23,7 @@ def paid_sales(session: Session, *, number: str = "", page: int = 1, per_page: i
 def open_carts(session: Session, limit: int = 50) -> list[Sale]:
     """Bills started and not yet paid, newest first."""
     return list(session.scalars(
-        select(Sale).where(Sale.status == "open").order_by(Sale.id.desc()).limit(limit)
+        select(Sale).where(Sale.status == SaleStatus.OPEN).order_by(Sale.id.desc()).limit(limit)
         .options(selectinload(Sale.customer), selectinload(Sale.created_by), selectinload(Sale.repair_order))
     ))
 
@@ -31,7 +31,7 @@ def open_carts(session: Session, limit: int = 50) -> list[Sale]:
 def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Sale]:
     """The customer's paid sales for the profile page, newest first."""
     return list(session.scalars(
-        select(Sale).where(Sale.customer_id == customer_id, Sale.status == "paid").order_by(Sale.id.desc())
+        select(Sale).where(Sale.customer_id == customer_id, Sale.status == SaleStatus.PAID).order_by(Sale.id.desc())
         .limit(limit).options(selectinload(Sale.repair_order))
     ))
 

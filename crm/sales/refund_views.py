@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.money import shop_money
 from crm.sales import bp, refunds
 from crm.sales.forms import refund_form_class
-from crm.sales.models import Refund
+from crm.sales.models import Refund, SaleStatus
 from crm.sales.queries import sale_receipt
 
 
@@ -43,7 +43,7 @@ def refund(sale_id: int):
     sale = sale_receipt(db.session, sale_id)
     if sale is None:
         abort(404)
-    if sale.status != "paid":
+    if sale.status != SaleStatus.PAID:
         return redirect(url_for("sales.cart", sale_id=sale.id))
     if request.method == "GET":
         return _render(sale, _form(sale))

@@ -23,7 +23,7 @@ from crm.locales import lazy_gettext as _l
 from crm.numbering import next_number
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import pricing
-from crm.sales.models import Refund, RefundLine, Sale, SaleLine
+from crm.sales.models import Refund, RefundLine, Sale, SaleLine, SaleStatus
 
 
 class RefundError(RuleError):
@@ -62,7 +62,7 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
             return previous
         raise RefundError(_l("This refund form was already submitted with other content; "
                              "check the sale's refunds."))
-    if sale.status != "paid":
+    if sale.status != SaleStatus.PAID:
         raise RefundError(_l("Only a paid sale can be refunded."))
     if method not in payment_methods:
         raise RefundError(_l("Choose how the money is paid back."), field="method")

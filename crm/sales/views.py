@@ -29,7 +29,7 @@ from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import queries as sales_queries
 from crm.sales.forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
-from crm.sales.models import Sale
+from crm.sales.models import Sale, SaleStatus
 from crm.sales.refunds import refunds_of_sale
 from crm.shop_time import local_now
 
@@ -154,7 +154,7 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, l
 @roles_required(*DESK)
 def cart(sale_id: int):
     sale = db.get_or_404(Sale, sale_id)
-    if sale.status == "paid":
+    if sale.status == SaleStatus.PAID:
         return redirect(url_for("sales.detail", sale_id=sale.id))
     loyalty_form = LoyaltyForm(formdata=None)
     if any(name in request.args for name in ("points", "use_max", "coupon")):
@@ -287,7 +287,7 @@ def pay(sale_id: int):
     except checkout.CheckoutError as exc:
         db.session.rollback()
         sale = db.get_or_404(Sale, sale_id)
-        if sale.status == "paid":  # e.g. this form's key was used with other payments: show what was paid
+        if sale.status == SaleStatus.PAID:  # e.g. this form's key was used with other payments: show what was paid
             flash(str(exc.message), "warning")
             return redirect(url_for("sales.detail", sale_id=sale.id))
         if exc.field in ("points", "coupon"):
@@ -323,7 +323,7 @@ def _paid_sale(sale_id: int) -> Sale:
 @roles_required(*DESK)
 def detail(sale_id: int):
     sale = _paid_sale(sale_id)
-    if sale.status != "paid":
+    if sale.status != SaleStatus.PAID:
         return redirect(url_for("sales.cart", sale_id=sale.id))
     return render_template("sales/detail.html", sale=sale, refunds=refunds_of_sale(db.session, sale.id))
 
@@ -332,7 +332,7 @@ def detail(sale_id: int):
 @roles_required(*DESK)
 def receipt(sale_id: int):
     sale = _paid_sale(sale_id)
-    if sale.status != "paid":
+    if sale.status != SaleStatus.PAID:
         return redirect(url_for("sales.cart", sale_id=sale.id))
     size = "80mm" if request.args.get("size") == "80mm" else "a4"
     url = qr = None
