@@ -270,11 +270,8 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
             raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
                                    status=Status(order.status).label))
     plain = current_bill(session, sale, adjustments)
-    try:
-        the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
-                                     loyalty, now=now, locked=True, prior=adjustments)
-    except sale_loyalty.LoyaltyCheckoutError as error:
-        raise CheckoutError(error.message, field=error.field) from None
+    the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
+                                 loyalty, now=now, locked=True, prior=adjustments)
     bill = current_bill(session, sale, [*adjustments, *the_plan.adjustments])
     if not bill.lines and order is None:  # a repair with nothing billed (quote declined) is still handed back
         raise CheckoutError(_l("The bill is empty."))
@@ -302,11 +299,8 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     sale.paid_by_id = actor.id
     sale.paid_at = now
     session.flush()
-    try:
-        sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
-                            the_plan, actor=actor, now=now)
-    except sale_loyalty.LoyaltyCheckoutError as error:
-        raise CheckoutError(error.message, field=error.field) from None
+    sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
+                        the_plan, actor=actor, now=now)
     if order is not None:
         try:
             change = change_status(session, order, Status.PICKED_UP, actor=actor,

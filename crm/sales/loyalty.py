@@ -128,10 +128,7 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
         result.spent_per_line = result.earn_per_line = [0] * len(lines)
         return result
     if request.coupon_code.strip():
-        try:
-            result.coupon = coupons.find_usable(session, request.coupon_code, customer_id=customer_id, now=now)
-        except ledger.LoyaltyError as error:
-            raise LoyaltyCheckoutError(error.message, field="coupon") from None
+        result.coupon = coupons.find_usable(session, request.coupon_code, customer_id=customer_id, now=now)
     base = _remaining(lines, prior)
     if result.coupon is not None and sum(line.amount_minor for line in base) < result.coupon.template.min_bill_minor:
         raise LoyaltyCheckoutError(_l("This coupon needs a bill of at least %(amount)s.",
@@ -191,11 +188,8 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         row.points_earned = earned
     if the_plan.coupon is not None:
         amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
-        try:
-            coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
-                        amount_minor=amount, now=now)
-        except ledger.LoyaltyError as error:
-            raise LoyaltyCheckoutError(error.message, field="coupon") from None
+        coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
+                    amount_minor=amount, now=now)
         sale.coupon_code = the_plan.coupon.code
     customer = the_plan.customer
     if customer is None:
@@ -210,12 +204,9 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         return
     program = the_plan.rules.program
     if the_plan.points:
-        try:
-            ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
-                         reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
-                         actor=actor, now=now)
-        except ledger.LoyaltyError as error:
-            raise LoyaltyCheckoutError(error.message, field="points") from None
+        ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
+                     reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
+                     actor=actor, now=now)
     if the_plan.earn:
         ledger.credit(session, account, "earn", the_plan.earn, key=f"{reference}:earn",
                       reason=str(_l("Earned at checkout %(n)s", n=sale.number)), reference=reference,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.auth.access import roles_required
 from crm.auth.models import Role
+from crm.errors import RuleError
 from crm.extensions import db
 from crm.money import shop_money
 from crm.sales import bp, refunds
@@ -58,7 +59,7 @@ def refund(sale_id: int):
                               payment_methods=current_app.config["PAYMENT_METHODS"],
                               number_prefix=current_app.config["REFUND_NUMBER_PREFIX"])
         db.session.commit()
-    except refunds.RefundError as exc:
+    except RuleError as exc:
         db.session.rollback()
         target = {"method": form.method, "reason": form.reason}.get(exc.field)
         (target.errors if target is not None else form.form_errors).append(str(exc.message))

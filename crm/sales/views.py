@@ -18,6 +18,7 @@ from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.extensions import db
 from crm.forms_common import ConfirmForm
 from crm.money import shop_money
@@ -79,7 +80,7 @@ def for_order(order_id: int):
     db.get_or_404(RepairOrder, order_id)
     try:
         sale = checkout.sale_for_repair(db.session, order_id, actor=acting_staff())
-    except checkout.CheckoutError as exc:
+    except RuleError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
         return redirect(url_for("orders.detail", order_id=order_id))
@@ -114,7 +115,7 @@ def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm):
     wanted = _loyalty_request(loyalty_form) if not loyalty_form.errors else sale_loyalty.LoyaltyRequest()
     try:
         plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, wanted, now=utcnow(), locked=False)
-    except (sale_loyalty.LoyaltyCheckoutError, pricing.PricingError) as exc:
+    except RuleError as exc:  # a refused loyalty choice or a discount larger than its lines
         _add_error(loyalty_form, exc.field, exc.message)
         plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, sale_loyalty.LoyaltyRequest(), now=utcnow(),
                                  locked=False)
@@ -192,7 +193,7 @@ def set_customer(sale_id: int):
             return _render_cart(sale, pick_form=form, code=422)
     try:
         checkout.set_customer(db.session, sale, customer)
-    except checkout.CheckoutError as exc:
+    except RuleError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
@@ -213,7 +214,7 @@ def add_item(sale_id: int):
             amount, percent = checkout.parse_discount(form.discount.data, current_app.config["CURRENCY"])
             checkout.add_item(db.session, sale, item, form.quantity.data, discount_minor=amount,
                               discount_percent=percent)
-        except checkout.CheckoutError as exc:
+        except RuleError as exc:
             db.session.rollback()
             field = {"item": "sku"}.get(exc.field, exc.field) or "sku"
             getattr(form, field, form.sku).errors.append(str(exc.message))
@@ -232,7 +233,7 @@ def remove_line(sale_id: int, line_id: int):
         abort(400)
     try:
         checkout.remove_line(db.session, sale, line_id)
-    except checkout.CheckoutError as exc:
+    except RuleError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
     else:
@@ -249,7 +250,7 @@ def discard(sale_id: int):
         abort(400)
     try:
         checkout.discard(db.session, sale)
-    except checkout.CheckoutError as exc:
+    except RuleError as exc:
         db.session.rollback()
         flash(str(exc.message), "danger")
         return redirect(url_for("sales.detail", sale_id=sale_id))
@@ -284,7 +285,7 @@ def pay(sale_id: int):
         db.session.rollback()
         flash(str(exc.message), "warning")
         return redirect(url_for("sales.detail", sale_id=exc.sale.id))
-    except checkout.CheckoutError as exc:
+    except RuleError as exc:
         db.session.rollback()
         sale = db.get_or_404(Sale, sale_id)
         if sale.status == SaleStatus.PAID:  # e.g. this form's key was used with other payments: show what was paid

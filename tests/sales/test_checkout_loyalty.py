@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.auth.models import Role
+from crm.errors import RuleError
 from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, LedgerEntry, Tier
 from crm.loyalty.program import update_program
 from crm.sales import checkout
-from crm.sales.checkout import CheckoutError
 from crm.sales.loyalty import LoyaltyRequest
 from crm.sales.models import SaleLine
 from crm.sales.refunds import RefundRequest
@@ -109,7 +109,7 @@ def test_points_are_capped_at_a_share_of_the_bill(session, desk):
     customer = member(session, 1_000)
     sale = repair_sale(session, desk, customer, labour_minor=100_000)
     session.commit()
-    with pytest.raises(CheckoutError) as refused:
+    with pytest.raises(RuleError) as refused:
         pay(session, sale.id, actor=desk, loyalty=LoyaltyRequest(points=301), now=NOW)
     assert refused.value.field == "points" and "300" in str(refused.value.message)
     session.rollback()
@@ -120,7 +120,7 @@ def test_points_are_capped_at_a_share_of_the_bill(session, desk):
 def test_no_points_below_the_minimum_balance(session, desk):
     customer = member(session, 100)
     update_program(session, {"min_balance_to_redeem": 200}, actor=None)
-    with pytest.raises(CheckoutError):
+    with pytest.raises(RuleError):
         pay(session, repair_sale(session, desk, customer).id, actor=desk, loyalty=LoyaltyRequest(points=10), now=NOW)
 
 
@@ -173,7 +173,7 @@ def test_a_coupon_worse_than_the_tier_discount_is_refused_with_a_reason(session,
     customer = member(session, tier="Gold")  # 10% on accessories
     case = new_item(session, price_minor=40_000, on_hand=2)
     coupon(session, value=500)
-    with pytest.raises(CheckoutError) as refused:
+    with pytest.raises(RuleError) as refused:
         pay(session, cart(session, desk, customer, (case, 1)).id, actor=desk,
             loyalty=LoyaltyRequest(coupon_code="SPRING"), now=NOW)
     assert refused.value.field == "coupon"
@@ -191,7 +191,7 @@ def test_a_fixed_coupon_comes_off_after_the_tier_discount(session, desk):
 def test_a_coupon_needs_its_minimum_bill(session, desk):
     case = new_item(session, price_minor=40_000, on_hand=2)
     coupon(session, min_bill=50_000)
-    with pytest.raises(CheckoutError) as refused:
+    with pytest.raises(RuleError) as refused:
         pay(session, cart(session, desk, None, (case, 1)).id, actor=desk,
             loyalty=LoyaltyRequest(coupon_code="SPRING"), now=NOW)
     assert refused.value.field == "coupon"
@@ -202,7 +202,7 @@ def test_a_promo_code_is_used_no_more_often_than_its_limit(session, desk):
     coupon(session, limit=1)
     pay(session, cart(session, desk, None, (case, 1)).id, actor=desk, loyalty=LoyaltyRequest(coupon_code="SPRING"),
         now=NOW)
-    with pytest.raises(CheckoutError) as refused:
+    with pytest.raises(RuleError) as refused:
         pay(session, cart(session, desk, None, (case, 1)).id, actor=desk, expected_total=34_000,
             loyalty=LoyaltyRequest(coupon_code="SPRING"), now=NOW)
     assert refused.value.field == "coupon"
@@ -213,7 +213,7 @@ def test_a_personal_coupon_is_only_for_its_customer(session, desk):
     other = member(session)
     case = new_item(session, price_minor=40_000, on_hand=5)
     coupon(session, customer=owner, code="PERSONAL1")
-    with pytest.raises(CheckoutError):
+    with pytest.raises(RuleError):
         pay(session, cart(session, desk, other, (case, 1)).id, actor=desk,
             loyalty=LoyaltyRequest(coupon_code="PERSONAL1"), expected_total=34_000, now=NOW)
 
@@ -315,7 +315,7 @@ def test_a_switched_off_program_earns_nothing_and_refuses_points(session, desk):
     update_program(session, {"enabled": False}, actor=None)
     sale = repair_sale(session, desk, customer)
     session.commit()
-    with pytest.raises(CheckoutError):
+    with pytest.raises(RuleError):
         pay(session, sale.id, actor=desk, loyalty=LoyaltyRequest(points=10), expected_total=110_000, now=NOW)
     session.rollback()
     paid = pay(session, sale.id, actor=desk, now=NOW)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from crm.auth.models import Role, StaffUser
+from crm.errors import RuleError
 from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Coupon, CouponTemplate, CouponUse, LedgerEntry
 from crm.loyalty.program import update_program
 from crm.sales import checkout
-from crm.sales.checkout import CheckoutError
 from crm.sales.loyalty import LoyaltyRequest
 from crm.sales.pricing import Tender
 from tests import factories
@@ -49,7 +49,7 @@ def test_two_checkouts_spending_the_same_points_at_once_spend_them_once(app, ses
 
     paid = [o for o in outcomes if isinstance(o, str)]
     assert len(paid) == 1
-    assert all(isinstance(o, CheckoutError) for o in outcomes if not isinstance(o, str))
+    assert all(isinstance(o, RuleError) for o in outcomes if not isinstance(o, str))
     redeemed = session.scalar(select(func.sum(LedgerEntry.points)).where(LedgerEntry.customer_id == customer_id,
                                                                          LedgerEntry.kind == "redeem"))
     assert redeemed == -100
