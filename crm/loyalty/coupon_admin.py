@@ -11,7 +11,7 @@ from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate
-from crm.loyalty.program import _audit
+from crm.loyalty.program import audit_change
 
 TEMPLATE_FIELDS = ("name", "kind", "value", "categories", "min_bill_minor", "validity_days", "active")
 
@@ -47,7 +47,7 @@ def save_template(session: Session, template: CouponTemplate | None, values: dic
         raise LoyaltyError(_l("Another coupon template has this name."), field="name") from None
     for name in TEMPLATE_FIELDS:
         if old[name] != values[name]:
-            _audit(session, f"coupon_template:{template.id}", name, old[name], values[name], actor, now)
+            audit_change(session, f"coupon_template:{template.id}", name, old[name], values[name], actor, now)
     session.flush()
     return template
 
@@ -69,7 +69,7 @@ def create_promo_code(session: Session, template: CouponTemplate, code: str, usa
             session.add(coupon)
     except IntegrityError:
         raise LoyaltyError(_l("This code is already in use."), field="code") from None
-    _audit(session, f"promo:{coupon.id}", "created", "", f"{code} x{usage_limit} {valid_from:%Y-%m-%d}.."
+    audit_change(session, f"promo:{coupon.id}", "created", "", f"{code} x{usage_limit} {valid_from:%Y-%m-%d}.."
            f"{valid_until:%Y-%m-%d} ({template.name})", actor, now)
     session.flush()
     return coupon
