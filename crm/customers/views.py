@@ -70,10 +70,15 @@ def profile(customer_id: int):
     return render_profile(_get_customer(customer_id))
 
 
-def render_profile(customer: Customer, code: int = 200):
+def render_profile(customer: Customer, code: int = 200, refused: dict | None = None):
     """The customer's page with every module's section; other modules' views re-render it (422) when
-    a form in their section was refused, so what was typed stays."""
-    sections = [(s.template, s.context(db.session, customer)) for s in profile_sections()]
+    a form in their section was refused, passing that form in ``refused`` under its name in the section's
+    context (``{"adjust_form": form}``), so what was typed stays next to its error."""
+    sections = []
+    for section in profile_sections():
+        context = section.context(db.session, customer)
+        context.update({name: form for name, form in (refused or {}).items() if name in context})
+        sections.append((section.template, context))
     return render_template("customers/profile.html", customer=customer, sections=sections,
                            telegram_link=contact.telegram_link(customer.id)), code
 

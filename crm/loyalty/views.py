@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import abort, current_app, flash, g, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from crm.auth.access import acting_staff, roles_required
@@ -19,9 +19,9 @@ from crm.loyalty.ledger import LoyaltyError
 
 
 def _section(session, customer):
-    adjust = g.get("loyalty_adjust_form") or AdjustPointsForm(formdata=None, key=secrets.token_urlsafe(24))
     return {"loyalty": queries.member_page(session, customer.id, utcnow()), "enrol_form": EnrolForm(formdata=None),
-            "adjust_form": adjust, "referrer_form": g.get("loyalty_referrer_form") or ReferrerForm(formdata=None)}
+            "adjust_form": AdjustPointsForm(formdata=None, key=secrets.token_urlsafe(24)),
+            "referrer_form": ReferrerForm(formdata=None)}
 
 
 KIND_LABELS = {"earn": _l("Earned"), "redeem": _l("Spent"), "expire": _l("Expired"), "adjust": _l("Adjusted"),
@@ -37,12 +37,7 @@ register_profile_section(ProfileSection(template="loyalty/_customer_loyalty.html
 
 
 def _customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
-
-
+    return db.get_or_404(Customer, customer_id)
 
 def _back(customer_id: int):
     return redirect(url_for("customers.profile", customer_id=customer_id) + "#loyalty")
@@ -76,8 +71,7 @@ def referrer(customer_id: int):
             db.session.commit()
             flash(_("Referrer recorded."), "success")
             return _back(customer_id)
-    g.loyalty_referrer_form = form
-    return render_profile(_customer(customer_id), code=422)
+    return render_profile(_customer(customer_id), code=422, refused={"referrer_form": form})
 
 
 @bp.route("/customers/<int:customer_id>/adjust", methods=["POST"])
@@ -100,5 +94,4 @@ def adjust(customer_id: int):
             db.session.commit()
             flash(_("Points adjusted."), "success")
             return _back(customer_id)
-    g.loyalty_adjust_form = form
-    return render_profile(_customer(customer_id), code=422)
+    return render_profile(_customer(customer_id), code=422, refused={"adjust_form": form})
