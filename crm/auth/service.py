@@ -91,9 +91,15 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     After ``max_failures`` wrong passwords in a row the account is locked for ``lockout``; the
     lock is kept in the database so it holds across workers and restarts. The message does not
     say whether the username exists.
+
+    The account row is locked before its counter is read (SQLite: the write transaction's BEGIN
+    IMMEDIATE), so parallel guesses queue and at most ``max_failures`` of them reach the password check.
     """
     now = now or utcnow()
-    user = find_by_username(session, username)
+    user = session.scalar(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+        .with_for_update().execution_options(populate_existing=True)
+    )
     wrong = AuthError(_l("Wrong username or password."))
     if user is None:
         verify_nothing(password)  # the response time must not tell either
