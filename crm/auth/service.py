@@ -89,8 +89,10 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     """Return the account for a correct username and password.
 
     After ``max_failures`` wrong passwords in a row the account is locked for ``lockout``; the
-    lock is kept in the database so it holds across workers and restarts. The message does not
-    say whether the username exists.
+    lock is kept in the database so it holds across workers and restarts. Every failure (unknown
+    username, wrong password, locked or deactivated account) gets the same message after the same
+    work, one password verification, so neither the answer nor its time tells which usernames exist
+    or that a locked or deactivated account's password was right.
 
     The account row is locked before its counter is read (SQLite: the write transaction's BEGIN
     IMMEDIATE), so parallel guesses queue and at most ``max_failures`` of them reach the password check.
@@ -101,11 +103,9 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
         .with_for_update().execution_options(populate_existing=True)
     )
     wrong = AuthError(_l("Wrong username or password."))
-    if user is None:
+    if user is None or not user.is_active_account or (user.locked_until is not None and user.locked_until > now):
         verify_nothing(password)  # the response time must not tell either
         raise wrong
-    if user.locked_until is not None and user.locked_until > now:
-        raise AuthError(_l("Too many failed attempts. Try again in a few minutes."))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:
@@ -113,8 +113,6 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
             user.failed_logins = 0
         session.flush()
         raise wrong
-    if not user.is_active_account:
-        raise AuthError(_l("This account is deactivated. Ask a manager."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0

@@ -1,6 +1,7 @@
 """The login's defences against guessing: the per-account lock under parallel guesses, answers that do not tell
 which usernames exist, a lock that does not shut the real user out, and the failed-login limit per address."""
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -11,7 +12,8 @@ from crm import create_app
 from crm.auth import passwords, service
 from crm.extensions import db
 from tests import factories
-from tests.helpers import app_session
+from tests.auth.test_auth_views import add_staff, post_login
+from tests.helpers import FormPage, app_session
 from tests.orders.sales_builders import run_at_once
 
 PASSWORD = "correct-horse-42"
@@ -79,3 +81,63 @@ def test_twenty_parallel_wrong_passwords_get_at_most_max_failures_checks(wide_ap
     assert log.hashes.count(real_hash) <= 5
     with app_session(wide_app) as session:
         assert service.find_by_username(session, "olena").locked_until is not None
+
+
+# --- failures that look alike -----------------------------------------------------------------------------------
+
+
+def lock_by_guessing(app, client, username: str) -> None:
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert post_login(client, username, "a-wrong-guess").status_code == 200
+
+
+def deactivate(app, username: str) -> None:
+    with app_session(app) as session:
+        service.find_by_username(session, username).is_active_account = False
+
+
+def page_without(response, username: str) -> str:
+    """The page as an onlooker compares it: the CSRF token and the echoed username are the only parts that may
+    differ between two attempts."""
+    html = response.get_data(as_text=True).replace(f'value="{username}"', 'value="USERNAME"')
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", html)
+
+
+def failed_attempts(app, client) -> dict[str, object]:
+    """One response per kind of failure: unknown username, wrong password, a locked account given the right
+    password, a deactivated account given the right password."""
+    add_staff(app, username="wrong-pw", password=PASSWORD)
+    add_staff(app, username="locked", password=PASSWORD)
+    add_staff(app, username="inactive", password=PASSWORD)
+    lock_by_guessing(app, client, "locked")
+    deactivate(app, "inactive")
+    return {"unknown": post_login(client, "nobody-here", PASSWORD), "wrong": post_login(client, "wrong-pw", "guess"),
+            "locked": post_login(client, "locked", PASSWORD), "deactivated": post_login(client, "inactive", PASSWORD)}
+
+
+def test_unknown_wrong_locked_and_deactivated_get_the_same_page(app, client):
+    responses = failed_attempts(app, client)
+    usernames = {"unknown": "nobody-here", "wrong": "wrong-pw", "locked": "locked", "deactivated": "inactive"}
+
+    assert {kind: r.status_code for kind, r in responses.items()} == dict.fromkeys(responses, 200)
+    errors = {kind: FormPage(r.get_data(as_text=True)).errors for kind, r in responses.items()}
+    assert errors == dict.fromkeys(responses, {"password": ["Wrong username or password."]})
+    pages = {page_without(r, usernames[kind]) for kind, r in responses.items()}
+    assert len(pages) == 1
+
+
+def test_every_kind_of_failed_login_costs_exactly_one_password_verification(app, client, verifications):
+    add_staff(app, username="wrong-pw", password=PASSWORD)
+    add_staff(app, username="locked", password=PASSWORD)
+    add_staff(app, username="inactive", password=PASSWORD)
+    lock_by_guessing(app, client, "locked")
+    deactivate(app, "inactive")
+
+    costs = {}
+    for kind, username, password in [("unknown", "nobody-here", PASSWORD), ("wrong", "wrong-pw", "guess"),
+                                     ("locked", "locked", PASSWORD), ("deactivated", "inactive", PASSWORD)]:
+        before = len(verifications.hashes)
+        assert post_login(client, username, password).status_code == 200
+        costs[kind] = len(verifications.hashes) - before
+    assert costs == {"unknown": 1, "wrong": 1, "locked": 1, "deactivated": 1}
+
