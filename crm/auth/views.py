@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -8,17 +6,7 @@ from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
 from crm.auth.forms import LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser
-from crm.extensions import db, limiter
-
-
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed_attempt(response) -> bool:
-    """Only attempts that did not log in count against the limit: a shop whose desks share one address
-    can log in all morning, while guessing from one address still stops at the limit."""
-    return response.status_code != 302
+from crm.extensions import db
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -33,28 +21,29 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_attempt)
 @public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        cfg = current_app.config
         try:
-            user = service.authenticate(
-                db.session, form.username.data, form.password.data,
-                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                lockout=timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"]),
-            )
+            # remote_addr is the client's own address when ProxyFix is configured (PROXY_FIX_X_FOR).
+            user = service.authenticate(db.session, form.username.data, form.password.data,
+                                        address=request.remote_addr,
+                                        policy=service.LoginPolicy.from_config(current_app.config))
+        except service.TooManyAttempts as exc:
+            form.password.errors.append(str(exc.message))
+            status = 429
         except service.AuthError as exc:
-            db.session.commit()  # keep the failure count
+            db.session.commit()  # keep the failure
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])

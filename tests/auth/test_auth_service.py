@@ -30,7 +30,11 @@ def _cheap_password_hashing(request, monkeypatch):
 
 
 def login(session, username, password, *, now=None, max_failures=5):
-    return service.authenticate(session, username, password, max_failures=max_failures, lockout=LOCKOUT, now=now)
+    """Log in from one desk whose own failures never reach the per-address limit (tests/auth/test_login_protection.py
+    checks that limit)."""
+    policy = service.LoginPolicy(max_failures=max_failures, lockout=LOCKOUT, address_limit=1000,
+                                 address_window=timedelta(minutes=1))
+    return service.authenticate(session, username, password, address="192.0.2.1", policy=policy, now=now)
 
 
 def error_of(call, *args, **kwargs) -> AuthError:

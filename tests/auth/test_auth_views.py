@@ -147,8 +147,8 @@ def test_session_cookie_is_httponly_and_samesite_lax(app, client):
 
 
 def test_login_is_rate_limited_per_client(app):
-    """The limiter is module-global: init_app for a second app rebinds it to a fresh in-memory storage, so
-    this app starts counting at zero (and the shared app's limit of 1000/minute is not in the way)."""
+    """A second app with a low limit on the same database (the shared app's limit of 1000/minute is not in the
+    way); the failures it counts are rows, emptied after every test."""
     add_staff(app, username="olena")
     limited = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          LOGIN_RATE_LIMIT="3 per minute")

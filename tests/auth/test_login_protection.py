@@ -1,15 +1,26 @@
 """The login's defences against guessing: the per-account lock under parallel guesses, answers that do not tell
 which usernames exist, a lock that does not shut the real user out, and the failed-login limit per address."""
 
+import logging
 import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, build_opener
 
 import pytest
+from sqlalchemy import select
 
 from crm import create_app
 from crm.auth import passwords, service
+from crm.auth.models import LoginFailure
+from crm.database import utcnow
 from crm.extensions import db
 from tests import factories
 from tests.auth.test_auth_views import add_staff, post_login
@@ -18,6 +29,11 @@ from tests.orders.sales_builders import run_at_once
 
 PASSWORD = "correct-horse-42"
 LOCKOUT = timedelta(minutes=15)
+POLICY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=3, address_window=timedelta(minutes=1))
+DESK = "198.51.100.7"
+GUESSER = "203.0.113.66"
+ACCOUNT_LOCK_ONLY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=1000,
+                                        address_window=timedelta(minutes=1))
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -71,14 +87,14 @@ def test_twenty_parallel_wrong_passwords_get_at_most_max_failures_checks(wide_ap
 
     def guess(session):
         try:
-            return service.authenticate(session, "olena", "a-wrong-guess", max_failures=5, lockout=LOCKOUT)
+            return service.authenticate(session, "olena", "a-wrong-guess", address=GUESSER, policy=ACCOUNT_LOCK_ONLY)
         except service.AuthError as refused:
             return refused  # the view commits a refusal too: the failure must count
 
     outcomes = run_at_once(wide_app, *[guess] * 20)
 
     assert all(isinstance(outcome, service.AuthError) for outcome in outcomes)
-    assert log.hashes.count(real_hash) <= 5
+    assert log.hashes.count(real_hash) == ACCOUNT_LOCK_ONLY.max_failures  # the lock held for the other 15
     with app_session(wide_app) as session:
         assert service.find_by_username(session, "olena").locked_until is not None
 
@@ -141,3 +157,156 @@ def test_every_kind_of_failed_login_costs_exactly_one_password_verification(app,
         costs[kind] = len(verifications.hashes) - before
     assert costs == {"unknown": 1, "wrong": 1, "locked": 1, "deactivated": 1}
 
+
+
+# --- the failed-login limit per client address --------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 is the answer to look at, not a page to fetch
+
+
+class Browser:
+    """A real HTTP client with one cookie jar: its session goes with it from one worker to the other, as behind a
+    load balancer in front of gunicorn."""
+
+    def __init__(self):
+        self._opener = build_opener(HTTPCookieProcessor(CookieJar()), _NoRedirect)
+
+    def _open(self, url: str, data: dict | None = None) -> tuple[int, str]:
+        body = urlencode(data).encode() if data is not None else None
+        try:
+            with self._opener.open(url, body, timeout=30) as response:
+                return response.status, response.read().decode()
+        except HTTPError as answer:
+            return answer.code, answer.read().decode()
+
+    def login(self, base_url: str, username: str, password: str) -> int:
+        _, page = self._open(base_url + "/login")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        status, _ = self._open(base_url + "/login", {"username": username, "password": password, "csrf_token": token})
+        return status
+
+
+@pytest.fixture
+def start_worker(app, tmp_path):
+    """start_worker(LOGIN_RATE_LIMIT) -> base URL of a new process serving the app on the test database."""
+    processes = []
+
+    def start(login_rate_limit: str) -> str:
+        log = tmp_path / f"worker-{len(processes)}.log"
+        with log.open("w") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.auth.worker", app.config["SQLALCHEMY_DATABASE_URI"], login_rate_limit],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True)
+        processes.append(process)
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), log.read_text()
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
+
+
+def test_the_failed_login_limit_holds_across_two_workers_sharing_the_database(app, start_worker):
+    add_staff(app, username="olena", password=PASSWORD)
+    first, second = start_worker("3 per minute"), start_worker("3 per minute")
+    guesser = Browser()
+
+    assert [guesser.login(url, "olena", "a-wrong-guess") for url in (first, second, first)] == [200, 200, 200]
+    assert guesser.login(second, "olena", PASSWORD) == 429  # the second worker counts the first one's failures
+    assert guesser.login(first, "olena", PASSWORD) == 429
+
+
+def attempt(session, username, password, *, address=GUESSER, now=None):
+    """Log in through the service; returns the account or the refusal."""
+    try:
+        return service.authenticate(session, username, password, address=address, policy=POLICY, now=now)
+    except service.AuthError as refused:
+        return refused
+
+
+def test_one_addresses_failures_do_not_hold_up_another_addresses_login(app):
+    add_staff(app, username="olena", password=PASSWORD)
+    limited = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         LOGIN_RATE_LIMIT="3 per minute")
+    try:
+        guesser, desk = limited.test_client(), limited.test_client()
+        guesser.environ_base["REMOTE_ADDR"], desk.environ_base["REMOTE_ADDR"] = GUESSER, DESK
+        assert [post_login(guesser, "someone", "a-guess").status_code for _ in range(4)] == [200, 200, 200, 429]
+        assert post_login(desk, "olena", PASSWORD).status_code == 302
+    finally:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_address_limit_refuses_before_any_password_is_checked(session, make, verifications):
+    make.staff(username="olena", password=PASSWORD)
+    now = utcnow()
+    for _ in range(POLICY.address_limit):
+        attempt(session, "nobody", "a-guess", now=now)
+    before = len(verifications.hashes)
+    refused = attempt(session, "olena", PASSWORD, now=now)
+    assert isinstance(refused, service.TooManyAttempts)
+    assert len(verifications.hashes) == before
+
+
+def test_failures_older_than_the_window_no_longer_count(session, make):
+    user = make.staff(username="olena", password=PASSWORD)
+    start = utcnow()
+    for _ in range(POLICY.address_limit):
+        attempt(session, "nobody", "a-guess", now=start)
+    assert isinstance(attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=59)), service.TooManyAttempts)
+    assert attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=61)) is user
+
+
+def test_failed_attempts_are_pruned_once_no_rule_needs_them(session, make):
+    start = utcnow()
+    attempt(session, "nobody", "a-guess", now=start)
+    attempt(session, "nobody", "a-guess", address=DESK, now=start + LOCKOUT - timedelta(seconds=1))
+    attempt(session, "nobody", "a-guess", address=DESK, now=start + LOCKOUT + timedelta(seconds=1))
+    kept = session.scalars(select(LoginFailure.failed_at).order_by(LoginFailure.failed_at)).all()
+    assert kept == [start + LOCKOUT - timedelta(seconds=1), start + LOCKOUT + timedelta(seconds=1)]
+
+
+def test_a_failure_stores_the_address_and_account_but_not_what_was_typed(session, make):
+    user = make.staff(username="olena", password=PASSWORD)
+    attempt(session, "olena", "a-secret-guess")
+    attempt(session, "my-password-typed-as-username", "x")
+    rows = session.execute(select(LoginFailure.address, LoginFailure.staff_id).order_by(LoginFailure.id)).all()
+    assert rows == [(GUESSER, user.id), (GUESSER, None)]
+
+
+@pytest.mark.parametrize(("address", "client"), [
+    ("203.0.113.5", "203.0.113.5"),
+    ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.5", "203.0.113.5"),
+    (None, "unknown"),
+    ("not an address", "not an address"),
+])
+def test_a_client_is_an_ipv4_address_or_an_ipv6_64_network(address, client):
+    """One household or server gets a whole IPv6 /64: counted address by address, a guesser would never repeat."""
+    assert service.client_key(address) == client
+
+
+def test_production_without_proxy_fix_warns_at_start_up(app, caplog):
+    def start(**overrides):
+        caplog.clear()
+        built = create_app("production", SECRET_KEY="a-production-test-key",
+                           SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
+        with built.app_context():
+            db.engine.dispose()
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "crm"]
+
+    with caplog.at_level(logging.WARNING, logger="crm"):
+        warned = start(PROXY_FIX_X_FOR=0)
+        assert len(warned) == 1 and "every client shares the proxy's address" in warned[0]
+        assert start(PROXY_FIX_X_FOR=1) == []
