@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from crm.audit import record_change
 from crm.auth.models import LoginFailure, Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
@@ -143,16 +144,26 @@ def is_locked(user: StaffUser, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
+def _held_back(session: Session, user: StaffUser, client: str, policy: LoginPolicy, now: datetime) -> bool:
+    """A lock holds back only the clients that failed on this account within the lockout period: whoever
+    guessed cannot shut the real user out, who still logs in from a desk that has not failed."""
+    if not is_locked(user, now):
+        return False
+    return session.scalar(select(exists().where(LoginFailure.staff_id == user.id, LoginFailure.address == client,
+                                                LoginFailure.failed_at > now - policy.lockout)))
+
+
 def authenticate(session: Session, username: str, password: str, *, address: str | None, policy: LoginPolicy,
                  now: datetime | None = None) -> StaffUser:
     """Return the account for a correct username and password, tried from client ``address``.
 
     A client that failed ``policy.address_limit`` times within ``policy.address_window`` is refused before any
     password is checked (TooManyAttempts); the failures are rows in the database, so the limit holds across
-    workers. After ``policy.max_failures`` wrong passwords in a row the account is locked for
-    ``policy.lockout``. Every other failure (unknown username, wrong password, locked or deactivated account)
-    gets the same message after the same work, one password verification, so neither the answer nor its time
-    tells which usernames exist or that a locked or deactivated account's password was right.
+    workers. After ``policy.max_failures`` wrong passwords in a row the account is locked for ``policy.lockout``
+    against the clients that failed on it (see _held_back). Every other failure (unknown username, wrong
+    password, locked or deactivated account) gets the same message after the same work, one password
+    verification, so neither the answer nor its time tells which usernames exist or that a locked or
+    deactivated account's password was right.
 
     The account row is locked before its counter is read (SQLite: the write transaction's BEGIN
     IMMEDIATE), so parallel guesses queue and at most ``max_failures`` of them reach the password check.
@@ -166,7 +177,7 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         .with_for_update().execution_options(populate_existing=True)
     )
     wrong = AuthError(_l("Wrong username or password."))
-    if user is None or not user.is_active_account or is_locked(user, now):
+    if user is None or not user.is_active_account or _held_back(session, user, client, policy, now):
         verify_nothing(password)  # the response time must not tell either
         _record_failure(session, client, user, policy, now)
         raise wrong
@@ -180,11 +191,26 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         raise wrong
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    if not is_locked(user, now):  # a login through the lock leaves it in place for the guesser
+        user.failed_logins = 0
+        user.locked_until = None
     user.last_login_at = now
     session.flush()
     return user
+
+
+def unlock(session: Session, user: StaffUser, *, actor: StaffUser, now: datetime | None = None) -> bool:
+    """A manager lifts an account's lock before it ends; the change log records who did it. Returns False
+    (and changes nothing) when the account is not locked."""
+    now = now or utcnow()
+    if not is_locked(user, now):
+        return False
+    record_change(session, f"staff:{user.username}", "locked_until", user.locked_until.isoformat(timespec="minutes"),
+                  None, actor, now)
+    user.locked_until = None
+    user.failed_logins = 0
+    session.flush()
+    return True
 
 
 def end_sessions(session: Session, user: StaffUser) -> None:

@@ -6,6 +6,7 @@ from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
 from crm.auth.forms import LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser
+from crm.database import utcnow
 from crm.extensions import db
 
 
@@ -77,7 +78,10 @@ def change_own_password():
 @bp.route("/staff")
 @roles_required(Role.MANAGER)
 def staff_list():
-    return render_template("auth/staff_list.html", staff=service.list_staff(db.session))
+    now = utcnow()
+    staff = service.list_staff(db.session)
+    locked = {user.id for user in staff if service.is_locked(user, now)}
+    return render_template("auth/staff_list.html", staff=staff, locked=locked)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
@@ -124,6 +128,18 @@ def staff_edit(user_id: int):
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.staff_list"))
     return render_template("auth/staff_form.html", form=form, user=user)
+
+
+@bp.route("/staff/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.MANAGER)
+def staff_unlock(user_id: int):
+    user = _get_staff(user_id)
+    if service.unlock(db.session, user, actor=current_user._get_current_object()):
+        db.session.commit()
+        flash(_("Account %(name)s unlocked.", name=user.username), "success")
+    else:
+        flash(_("Account %(name)s is not locked.", name=user.username), "info")
+    return redirect(url_for("auth.staff_list"))
 
 
 @bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])

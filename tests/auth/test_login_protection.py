@@ -18,22 +18,26 @@ import pytest
 from sqlalchemy import select
 
 from crm import create_app
+from crm.audit import AuditEntry
 from crm.auth import passwords, service
-from crm.auth.models import LoginFailure
+from crm.auth.models import LoginFailure, StaffUser
 from crm.database import utcnow
 from crm.extensions import db
 from tests import factories
 from tests.auth.test_auth_views import add_staff, post_login
+from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session
 from tests.orders.sales_builders import run_at_once
 
 PASSWORD = "correct-horse-42"
 LOCKOUT = timedelta(minutes=15)
-POLICY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=3, address_window=timedelta(minutes=1))
 DESK = "198.51.100.7"
 GUESSER = "203.0.113.66"
-ACCOUNT_LOCK_ONLY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=1000,
-                                        address_window=timedelta(minutes=1))
+# The lock's rules without the per-address limit in the way, and the per-address limit set low.
+LOCK_POLICY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=1000,
+                                  address_window=timedelta(minutes=1))
+LIMIT_POLICY = service.LoginPolicy(max_failures=5, lockout=LOCKOUT, address_limit=3,
+                                   address_window=timedelta(minutes=1))
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -87,14 +91,14 @@ def test_twenty_parallel_wrong_passwords_get_at_most_max_failures_checks(wide_ap
 
     def guess(session):
         try:
-            return service.authenticate(session, "olena", "a-wrong-guess", address=GUESSER, policy=ACCOUNT_LOCK_ONLY)
+            return service.authenticate(session, "olena", "a-wrong-guess", address=GUESSER, policy=LOCK_POLICY)
         except service.AuthError as refused:
             return refused  # the view commits a refusal too: the failure must count
 
     outcomes = run_at_once(wide_app, *[guess] * 20)
 
     assert all(isinstance(outcome, service.AuthError) for outcome in outcomes)
-    assert log.hashes.count(real_hash) == ACCOUNT_LOCK_ONLY.max_failures  # the lock held for the other 15
+    assert log.hashes.count(real_hash) == LOCK_POLICY.max_failures  # the lock held for the other 15
     with app_session(wide_app) as session:
         assert service.find_by_username(session, "olena").locked_until is not None
 
@@ -157,6 +161,111 @@ def test_every_kind_of_failed_login_costs_exactly_one_password_verification(app,
         costs[kind] = len(verifications.hashes) - before
     assert costs == {"unknown": 1, "wrong": 1, "locked": 1, "deactivated": 1}
 
+
+
+# --- a lock that does not shut the real user out --------------------------------------------------------------------
+
+
+def lock_from(session, username: str, address: str, now) -> None:
+    for _ in range(LOCK_POLICY.max_failures):
+        assert isinstance(attempt(session, username, "a-wrong-guess", address=address, now=now), service.AuthError)
+    assert service.is_locked(service.find_by_username(session, username), now)
+
+
+def test_a_locked_account_takes_the_right_password_from_an_address_that_has_not_failed(session, make):
+    user = make.staff(username="olena", password=PASSWORD)
+    now = utcnow()
+    lock_from(session, "olena", GUESSER, now)
+    assert isinstance(attempt(session, "olena", PASSWORD, address=GUESSER, now=now), service.AuthError)
+    assert attempt(session, "olena", PASSWORD, address=DESK, now=now) is user
+
+
+def test_a_login_through_the_lock_leaves_the_guesser_locked_out(session, make):
+    make.staff(username="olena", password=PASSWORD)
+    now = utcnow()
+    lock_from(session, "olena", GUESSER, now)
+    attempt(session, "olena", PASSWORD, address=DESK, now=now)
+    refused = attempt(session, "olena", PASSWORD, address=GUESSER, now=now + timedelta(minutes=1))
+    assert str(refused.message) == "Wrong username or password."
+
+
+def test_a_new_address_that_guesses_wrong_during_the_lock_is_held_back_too(session, make):
+    make.staff(username="olena", password=PASSWORD)
+    now = utcnow()
+    lock_from(session, "olena", GUESSER, now)
+    second_guesser = "203.0.113.99"
+    assert isinstance(attempt(session, "olena", "another-guess", address=second_guesser, now=now), service.AuthError)
+    assert isinstance(attempt(session, "olena", PASSWORD, address=second_guesser, now=now), service.AuthError)
+
+
+def test_the_failing_address_may_try_again_once_the_lock_has_expired(session, make):
+    user = make.staff(username="olena", password=PASSWORD)
+    now = utcnow()
+    lock_from(session, "olena", GUESSER, now)
+    assert attempt(session, "olena", PASSWORD, address=GUESSER, now=now + LOCKOUT + timedelta(seconds=1)) is user
+
+
+def test_the_desk_logs_in_over_http_while_the_guesser_has_locked_the_account(app):
+    add_staff(app, username="boss", role="manager", password=PASSWORD)
+    guesser, desk = app.test_client(), app.test_client()
+    guesser.environ_base["REMOTE_ADDR"], desk.environ_base["REMOTE_ADDR"] = GUESSER, DESK
+    lock_by_guessing(app, guesser, "boss")
+    assert post_login(guesser, "boss", PASSWORD).status_code == 200
+    assert post_login(desk, "boss", PASSWORD).status_code == 302
+
+
+def locked_account(app, username: str, client) -> int:
+    user_id = add_staff(app, username=username, password=PASSWORD)
+    lock_by_guessing(app, client, username)
+    return user_id
+
+
+def test_the_staff_list_shows_a_locked_account_with_an_unlock_button(app, auth, client):
+    auth.login("manager")
+    user_id = locked_account(app, "olena", app.test_client())
+    add_staff(app, username="taras")
+    html = client.get("/staff").get_data(as_text=True)
+    assert html.count("Locked until") == 1
+    assert html.count('action="/staff/') == 1
+    assert f'action="/staff/{user_id}/unlock"' in html
+
+
+def test_a_manager_unlocks_an_account_and_the_change_log_says_who(app, auth, client):
+    manager_id = auth.login("manager")
+    guesser = app.test_client()
+    user_id = locked_account(app, "olena", guesser)
+    token = csrf_token(client, "/staff")
+    response = client.post(f"/staff/{user_id}/unlock", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff"
+    assert "Account olena unlocked." in client.get("/staff").get_data(as_text=True)
+
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.subject == "staff:olena"))
+        assert (entry.field, entry.new_value, entry.actor_id) == ("locked_until", "", manager_id)
+        assert entry.old_value  # when the lock would have ended
+        db.session.remove()
+    assert "staff:olena" in client.get("/loyalty/audit").get_data(as_text=True)
+    assert post_login(guesser, "olena", PASSWORD).status_code == 302  # even from the address that failed
+
+
+def test_unlocking_an_account_that_is_not_locked_changes_nothing(app, auth, client):
+    auth.login("manager")
+    user_id = add_staff(app, username="olena")
+    response = client.post(f"/staff/{user_id}/unlock", data={"csrf_token": csrf_token(client, "/staff")})
+    assert response.status_code == 302
+    assert "Account olena is not locked." in client.get("/staff").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry)) is None
+        db.session.remove()
+
+
+def test_unlocking_needs_the_csrf_token(app, auth, client):
+    auth.login("manager")
+    user_id = locked_account(app, "olena", app.test_client())
+    assert client.post(f"/staff/{user_id}/unlock").status_code == 400
+    with app.app_context():
+        assert db.session.get(StaffUser, user_id).locked_until is not None
+        db.session.remove()
 
 
 # --- the failed-login limit per client address --------------------------------------------------------------------
@@ -224,10 +333,10 @@ def test_the_failed_login_limit_holds_across_two_workers_sharing_the_database(ap
     assert guesser.login(first, "olena", PASSWORD) == 429
 
 
-def attempt(session, username, password, *, address=GUESSER, now=None):
+def attempt(session, username, password, *, address=GUESSER, now=None, policy=LOCK_POLICY):
     """Log in through the service; returns the account or the refusal."""
     try:
-        return service.authenticate(session, username, password, address=address, policy=POLICY, now=now)
+        return service.authenticate(session, username, password, address=address, policy=policy, now=now)
     except service.AuthError as refused:
         return refused
 
@@ -250,10 +359,10 @@ def test_one_addresses_failures_do_not_hold_up_another_addresses_login(app):
 def test_the_address_limit_refuses_before_any_password_is_checked(session, make, verifications):
     make.staff(username="olena", password=PASSWORD)
     now = utcnow()
-    for _ in range(POLICY.address_limit):
-        attempt(session, "nobody", "a-guess", now=now)
+    for _ in range(LIMIT_POLICY.address_limit):
+        attempt(session, "nobody", "a-guess", now=now, policy=LIMIT_POLICY)
     before = len(verifications.hashes)
-    refused = attempt(session, "olena", PASSWORD, now=now)
+    refused = attempt(session, "olena", PASSWORD, now=now, policy=LIMIT_POLICY)
     assert isinstance(refused, service.TooManyAttempts)
     assert len(verifications.hashes) == before
 
@@ -261,10 +370,11 @@ def test_the_address_limit_refuses_before_any_password_is_checked(session, make,
 def test_failures_older_than_the_window_no_longer_count(session, make):
     user = make.staff(username="olena", password=PASSWORD)
     start = utcnow()
-    for _ in range(POLICY.address_limit):
-        attempt(session, "nobody", "a-guess", now=start)
-    assert isinstance(attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=59)), service.TooManyAttempts)
-    assert attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=61)) is user
+    for _ in range(LIMIT_POLICY.address_limit):
+        attempt(session, "nobody", "a-guess", now=start, policy=LIMIT_POLICY)
+    refused = attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=59), policy=LIMIT_POLICY)
+    assert isinstance(refused, service.TooManyAttempts)
+    assert attempt(session, "olena", PASSWORD, now=start + timedelta(seconds=61), policy=LIMIT_POLICY) is user
 
 
 def test_failed_attempts_are_pruned_once_no_rule_needs_them(session, make):
