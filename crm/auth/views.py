@@ -145,6 +145,10 @@ def staff_unlock(user_id: int):
 @bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def staff_password(user_id: int):
+    if user_id == current_user.id:
+        # One's own password is changed with the current one, so an unattended logged-in browser is not enough.
+        flash(_("Change your own password here: it asks for your current password."), "info")
+        return redirect(url_for("auth.change_own_password"))
     user = _get_staff(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
@@ -154,8 +158,6 @@ def staff_password(user_id: int):
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
-            if user.id == current_user.id:
-                login_user(user)
             flash(_("Password of %(name)s reset.", name=user.username), "success")
             return redirect(url_for("auth.staff_list"))
     return render_template("auth/password.html", form=form, user=user, own=False)

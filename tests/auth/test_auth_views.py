@@ -366,12 +366,27 @@ def test_password_reset_with_differing_confirmation_changes_nothing(app, auth, c
     assert verify_password(load_staff(app, user_id).password_hash, PASSWORD)
 
 
-def test_manager_resetting_own_password_stays_logged_in(app, auth, client):
+def test_a_manager_cannot_change_their_own_password_on_the_staff_page_without_the_current_one(app, auth, client):
+    """An unattended logged-in browser must not be enough to take the manager's account over."""
     manager_id = auth.login("manager")
-    response = staff_form_post(client, f"/staff/{manager_id}/password", password="a-new-password-1",
-                               confirm="a-new-password-1")
-    assert response.status_code == 302
+    before = load_staff(app, manager_id).password_hash
+    token = csrf_token(client, "/account/password")
+    response = client.post(f"/staff/{manager_id}/password",
+                           data={"password": "a-new-password-1", "confirm": "a-new-password-1", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/account/password"
+    assert load_staff(app, manager_id).password_hash == before
+    assert client.get(f"/staff/{manager_id}/password").headers["Location"] == "/account/password"
+    assert "asks for your current password" in client.get("/account/password").get_data(as_text=True)
     assert is_logged_in(client)
+
+
+def test_the_staff_list_links_the_managers_own_row_to_the_own_password_form(app, auth, client):
+    manager_id = auth.login("manager")
+    other_id = add_staff(app, username="olena")
+    html = client.get("/staff").get_data(as_text=True)
+    assert f'href="/staff/{manager_id}/password"' not in html
+    assert f'href="/staff/{other_id}/password"' in html
+    assert html.count('href="/account/password"') == 2  # the navigation's, and the manager's own row
 
 
 @pytest.mark.parametrize("path", ["/staff/999999/edit", "/staff/999999/password"])
