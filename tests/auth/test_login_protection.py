@@ -386,6 +386,23 @@ def test_failed_attempts_are_pruned_once_no_rule_needs_them(session, make):
     assert kept == [start + LOCKOUT - timedelta(seconds=1), start + LOCKOUT + timedelta(seconds=1)]
 
 
+def test_parallel_failures_prune_old_rows_without_getting_in_each_others_way(wide_app):
+    start = utcnow() - LOCKOUT - timedelta(minutes=1)
+    with app_session(wide_app) as session:
+        session.add_all([LoginFailure(address=f"198.51.100.{n}", failed_at=start) for n in range(50)])
+
+    def guess(n):
+        def desk(session):
+            return attempt(session, f"nobody-{n}", "a-guess", address=f"203.0.113.{n}")
+        return desk
+
+    outcomes = run_at_once(wide_app, *[guess(n) for n in range(20)])
+
+    assert all(isinstance(outcome, service.AuthError) for outcome in outcomes)
+    with app_session(wide_app) as session:
+        assert sorted(session.scalars(select(LoginFailure.address))) == sorted(f"203.0.113.{n}" for n in range(20))
+
+
 def test_a_failure_stores_the_address_and_account_but_not_what_was_typed(session, make):
     user = make.staff(username="olena", password=PASSWORD)
     attempt(session, "olena", "a-secret-guess")
