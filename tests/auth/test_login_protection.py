@@ -79,10 +79,18 @@ def wide_app(app):
         db.engine.dispose()
 
 
+def attempt(session, username, password, *, address=GUESSER, now=None, policy=LOCK_POLICY):
+    """Log in through the service; returns the account or the refusal."""
+    try:
+        return service.authenticate(session, username, password, address=address, policy=policy, now=now)
+    except service.AuthError as refused:
+        return refused
+
+
 # --- the per-account lock under parallel guesses ----------------------------------------------------------------
 
 
-def test_twenty_parallel_wrong_passwords_get_at_most_max_failures_checks(wide_app, monkeypatch):
+def test_of_twenty_parallel_wrong_passwords_only_max_failures_reach_the_password_check(wide_app, monkeypatch):
     with app_session(wide_app):
         user = factories.staff(username="olena", password=PASSWORD)
         real_hash = user.password_hash
@@ -90,10 +98,7 @@ def test_twenty_parallel_wrong_passwords_get_at_most_max_failures_checks(wide_ap
     monkeypatch.setattr(passwords, "_hasher", log)
 
     def guess(session):
-        try:
-            return service.authenticate(session, "olena", "a-wrong-guess", address=GUESSER, policy=LOCK_POLICY)
-        except service.AuthError as refused:
-            return refused  # the view commits a refusal too: the failure must count
+        return attempt(session, "olena", "a-wrong-guess")  # a refusal is returned and committed, as the view does
 
     outcomes = run_at_once(wide_app, *[guess] * 20)
 
@@ -123,44 +128,37 @@ def page_without(response, username: str) -> str:
     return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", html)
 
 
-def failed_attempts(app, client) -> dict[str, object]:
-    """One response per kind of failure: unknown username, wrong password, a locked account given the right
-    password, a deactivated account given the right password."""
-    add_staff(app, username="wrong-pw", password=PASSWORD)
-    add_staff(app, username="locked", password=PASSWORD)
-    add_staff(app, username="inactive", password=PASSWORD)
+# Each kind of failure: an unknown username, a wrong password, and the right password of a locked or a deactivated
+# account (set up by accounts_that_fail).
+FAILURES = {"unknown": ("nobody-here", PASSWORD), "wrong": ("wrong-pw", "guess"), "locked": ("locked", PASSWORD),
+            "deactivated": ("inactive", PASSWORD)}
+
+
+def accounts_that_fail(app, client) -> None:
+    for username in ("wrong-pw", "locked", "inactive"):
+        add_staff(app, username=username, password=PASSWORD)
     lock_by_guessing(app, client, "locked")
     deactivate(app, "inactive")
-    return {"unknown": post_login(client, "nobody-here", PASSWORD), "wrong": post_login(client, "wrong-pw", "guess"),
-            "locked": post_login(client, "locked", PASSWORD), "deactivated": post_login(client, "inactive", PASSWORD)}
 
 
 def test_unknown_wrong_locked_and_deactivated_get_the_same_page(app, client):
-    responses = failed_attempts(app, client)
-    usernames = {"unknown": "nobody-here", "wrong": "wrong-pw", "locked": "locked", "deactivated": "inactive"}
+    accounts_that_fail(app, client)
+    responses = {kind: post_login(client, username, password) for kind, (username, password) in FAILURES.items()}
 
-    assert {kind: r.status_code for kind, r in responses.items()} == dict.fromkeys(responses, 200)
+    assert {kind: r.status_code for kind, r in responses.items()} == dict.fromkeys(FAILURES, 200)
     errors = {kind: FormPage(r.get_data(as_text=True)).errors for kind, r in responses.items()}
-    assert errors == dict.fromkeys(responses, {"password": ["Wrong username or password."]})
-    pages = {page_without(r, usernames[kind]) for kind, r in responses.items()}
-    assert len(pages) == 1
+    assert errors == dict.fromkeys(FAILURES, {"password": ["Wrong username or password."]})
+    assert len({page_without(r, FAILURES[kind][0]) for kind, r in responses.items()}) == 1
 
 
 def test_every_kind_of_failed_login_costs_exactly_one_password_verification(app, client, verifications):
-    add_staff(app, username="wrong-pw", password=PASSWORD)
-    add_staff(app, username="locked", password=PASSWORD)
-    add_staff(app, username="inactive", password=PASSWORD)
-    lock_by_guessing(app, client, "locked")
-    deactivate(app, "inactive")
-
+    accounts_that_fail(app, client)
     costs = {}
-    for kind, username, password in [("unknown", "nobody-here", PASSWORD), ("wrong", "wrong-pw", "guess"),
-                                     ("locked", "locked", PASSWORD), ("deactivated", "inactive", PASSWORD)]:
+    for kind, (username, password) in FAILURES.items():
         before = len(verifications.hashes)
         assert post_login(client, username, password).status_code == 200
         costs[kind] = len(verifications.hashes) - before
-    assert costs == {"unknown": 1, "wrong": 1, "locked": 1, "deactivated": 1}
-
+    assert costs == dict.fromkeys(FAILURES, 1)
 
 
 # --- a lock that does not shut the real user out --------------------------------------------------------------------
@@ -205,7 +203,7 @@ def test_the_failing_address_may_try_again_once_the_lock_has_expired(session, ma
     assert attempt(session, "olena", PASSWORD, address=GUESSER, now=now + LOCKOUT + timedelta(seconds=1)) is user
 
 
-def test_the_desk_logs_in_over_http_while_the_guesser_has_locked_the_account(app):
+def test_the_desk_logs_in_through_the_login_page_while_the_guesser_has_locked_the_account(app):
     add_staff(app, username="boss", role="manager", password=PASSWORD)
     guesser, desk = app.test_client(), app.test_client()
     guesser.environ_base["REMOTE_ADDR"], desk.environ_base["REMOTE_ADDR"] = GUESSER, DESK
@@ -331,14 +329,6 @@ def test_the_failed_login_limit_holds_across_two_workers_sharing_the_database(ap
     assert [guesser.login(url, "olena", "a-wrong-guess") for url in (first, second, first)] == [200, 200, 200]
     assert guesser.login(second, "olena", PASSWORD) == 429  # the second worker counts the first one's failures
     assert guesser.login(first, "olena", PASSWORD) == 429
-
-
-def attempt(session, username, password, *, address=GUESSER, now=None, policy=LOCK_POLICY):
-    """Log in through the service; returns the account or the refusal."""
-    try:
-        return service.authenticate(session, username, password, address=address, policy=policy, now=now)
-    except service.AuthError as refused:
-        return refused
 
 
 def test_one_addresses_failures_do_not_hold_up_another_addresses_login(app):
