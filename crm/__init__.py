@@ -25,6 +25,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     if app.config["PROXY_FIX_X_FOR"]:
         n = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    elif config_name == "production":
+        app.logger.warning(
+            "PROXY_FIX_X_FOR is 0, so the client address is the connecting one: behind a reverse proxy every client "
+            "shares the proxy's address, and once anyone reaches the failed-login limit (LOGIN_RATE_LIMIT) every "
+            "staff login waits. Set PROXY_FIX_X_FOR to the number of proxies in front (nginx: 1).")
 
     register_extensions(app)
     register_blueprints(app)

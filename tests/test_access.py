@@ -4,13 +4,15 @@ Each rule is requested as anonymous, technician, front desk and manager; the exp
 ``allowed_roles`` (set by crm.auth.access.roles_required / public). A short hand-written table for key pages
 below makes sure a bug in the decorator itself cannot hide behind expectations derived from it."""
 
+from datetime import timedelta
 
 import pytest
 
 from crm import create_app
-from crm.auth.models import Role
+from crm.auth.models import Role, StaffUser
 from crm.auth.service import find_by_username
 from crm.customers.contact import unsubscribe_token
+from crm.database import utcnow
 from crm.extensions import db
 from crm.loyalty.models import CouponTemplate, Tier
 from crm.notifications.models import OutboxMessage
@@ -251,3 +253,18 @@ def test_front_desk_cannot_take_an_order_into_their_queue(app, client, objects):
     token = csrf_token(client, "/account/password")
     response = client.post(f"/orders/{objects['order_id']}/assign-me", data={"csrf_token": token})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["technician", "front_desk"])
+def test_only_a_manager_can_unlock_a_staff_account(app, client, role):
+    with app_session(app) as session:
+        locked = factories.staff(role=Role.MANAGER, username="locked-boss")
+        locked.locked_until = utcnow() + timedelta(minutes=10)
+        session.flush()
+        locked_id = locked.id
+    login_as(app, client, role)
+    token = csrf_token(client, "/account/password")
+    assert client.post(f"/staff/{locked_id}/unlock", data={"csrf_token": token}).status_code == 403
+    with app.app_context():
+        assert db.session.get(StaffUser, locked_id).locked_until is not None
+        db.session.remove()

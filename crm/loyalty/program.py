@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.audit import record_change as _audit
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import LoyaltyError
-from crm.loyalty.models import AuditEntry, EarnRate, Program, Tier
+from crm.loyalty.models import EarnRate, Program, Tier
 
 PROGRAM_DEFAULTS = {
     "enabled": True,
@@ -55,12 +56,6 @@ def get_program(session: Session) -> Program:
 
 def codes(text: str | None) -> frozenset[str]:
     return frozenset(code.strip() for code in (text or "").split(",") if code.strip())
-
-
-def _audit(session: Session, subject: str, field: str, old, new, actor: StaffUser | None, now: datetime) -> None:
-    session.add(AuditEntry(subject=subject, field=field, old_value="" if old is None else str(old),
-                           new_value="" if new is None else str(new), actor_id=actor.id if actor else None,
-                           created_at=now))
 
 
 def update_program(session: Session, values: dict, *, actor: StaffUser | None,
