@@ -8,7 +8,7 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import BASE_DIR, CONFIGS, DEV_SECRET_KEY
+from config import BASE_DIR, CONFIGS, settings_problems
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -19,8 +19,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
-    if config_name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
-        raise RuntimeError("Refusing to start in production with the development SECRET_KEY: set SECRET_KEY.")
+    problems = settings_problems(app.config)
+    if problems:
+        raise RuntimeError(f"Refusing to start ({config_name} settings): " + " ".join(problems))
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX_X_FOR"]:
         n = app.config["PROXY_FIX_X_FOR"]

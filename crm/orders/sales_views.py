@@ -18,6 +18,7 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.customers.service import find_by_phone
 from crm.database import utcnow
 from crm.extensions import db
+from crm.links import public_base
 from crm.orders import catalogue, checkout, pricing, sale_loyalty, sales_bp, sales_queries
 from crm.orders.forms import ConfirmForm
 from crm.orders.models import RepairOrder
@@ -343,7 +344,7 @@ def receipt(sale_id: int):
     size = "80mm" if request.args.get("size") == "80mm" else "a4"
     url = qr = None
     if sale.repair_order is not None:
-        url = tracking_url(current_app.config["PUBLIC_BASE_URL"] or request.url_root, sale.repair_order.tracking_token)
+        url = tracking_url(public_base(), sale.repair_order.tracking_token)
         qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
     telegram = contact.telegram_link(sale.customer_id) if sale.customer_id else None
     return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,

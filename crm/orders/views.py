@@ -15,6 +15,7 @@ from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import choices
+from crm.links import public_base
 from crm.orders import bp, queries, service
 from crm.orders.catalogue import find_by_sku
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
@@ -44,8 +45,7 @@ def _order_data(form: OrderForm) -> service.OrderData:
 
 
 def _tracking_url(order) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"] or request.url_root
-    return service.tracking_url(base, order.tracking_token)
+    return service.tracking_url(public_base(), order.tracking_token)
 
 
 def _load(order_id: int):
