@@ -270,6 +270,15 @@ def test_cli_demo_loads_data_once(app):
     assert counts(app) == loaded
 
 
+def test_cli_demo_refuses_to_run_in_production(app, make_app):
+    production = make_app("production", **{**PRODUCTION,
+                                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    result = production.test_cli_runner().invoke(args=["crm", "demo", "--customers", "20"])
+    assert result.exit_code == 1
+    assert "Refusing to load demo data in production" in result.output
+    assert counts(app) == (0, 0, 0)
+
+
 def test_demo_logins_work_in_the_browser(app, client):
     assert app.test_cli_runner().invoke(args=["crm", "demo", "--customers", "20"]).exit_code == 0
     token = csrf_token(client, "/login")
