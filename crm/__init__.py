@@ -103,7 +103,7 @@ def register_errorhandlers(app: Flask) -> None:
     from flask import abort
     from flask_wtf.csrf import CSRFError
 
-    from crm.pagination import MAX_ID
+    from crm.numbers import MAX_ID
 
     @app.url_value_preprocessor
     def ids_within_integer_range(endpoint, values):

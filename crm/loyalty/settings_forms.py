@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms_common import CrmForm, MoneyField, choices
+from crm.forms_common import CrmForm, IntegerField, MoneyField, choices
 from crm.money import InvalidAmount, parse_amount
 
 

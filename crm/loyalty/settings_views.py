@@ -26,6 +26,7 @@ from crm.loyalty.settings_forms import (
     earn_rates_form_class,
     rate_field_name,
 )
+from crm.numbers import whole_number
 from crm.pagination import page_arg
 
 # Item categories live in crm.orders, which loyalty must not import: read the table by name.
@@ -94,7 +95,7 @@ def settings():
         "birthday_bonus", "anniversary_bonus", "referral_bonus", "referee_bonus", "tier_window_months")}
     values.update(point_value_minor=form.point_value.data, redeem_cap_bp=form.redeem_cap.data,
                   redeem_categories=",".join(sorted(form.redeem_categories.data or [])),
-                  repair_coupon_template_id=int(template_id) if template_id.isdigit() else None)
+                  repair_coupon_template_id=whole_number(template_id))
     values["enabled"] = bool(values["enabled"])
     changed = program.update_program(db.session, values, actor=_actor())
     db.session.commit()

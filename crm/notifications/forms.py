@@ -2,10 +2,10 @@
 is also rendered on sample data in the sandbox before it is saved)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
-from crm.forms_common import CrmForm
+from crm.forms_common import CrmForm, IntegerField
 
 TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write a time like 21:00."))
 

@@ -16,11 +16,12 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import choices
 from crm.links import public_base
+from crm.numbers import whole_number
 from crm.orders import bp, queries, service
 from crm.orders.catalogue import find_by_sku
 from crm.orders.forms import ConfirmForm, LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
-from crm.pagination import MAX_ID, page_arg
+from crm.pagination import page_arg
 
 register_profile_section(ProfileSection(
     template="orders/_customer_orders.html",
@@ -94,8 +95,8 @@ def queue():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.FRONT_DESK)
 def new():
-    customer_id = request.args.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id and 0 < customer_id <= MAX_ID else None
+    customer_id = whole_number(request.args.get("customer_id"))
+    customer = db.session.get(Customer, customer_id) if customer_id else None
     if customer is None:
         flash(_("Find or add the customer first, then take the device in from their page."), "info")
         return redirect(url_for("customers.index"))
