@@ -128,6 +128,7 @@ def register_template_helpers(app: Flask) -> None:
     from crm.orders.checkout import payment_method_label
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
+    from crm.pagination import page_url
 
     tz = ZoneInfo(app.config["SHOP_TIMEZONE"])
 
@@ -150,6 +151,7 @@ def register_template_helpers(app: Flask) -> None:
         device_label=lambda value: DEVICE_TYPES.get(value, value),
         priority_label=lambda value: PRIORITIES.get(value, value),
         payment_method_label=payment_method_label,
+        page_url=page_url,
     )
 
     @app.context_processor

@@ -1,6 +1,8 @@
 """Forms of the manager's loyalty settings. Field validation only; the rules live in program.py and
 coupon_admin.py. Percentages are typed like "5" or "2.5" and held as basis points (never a float)."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -13,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms_common import CrmForm, IntegerField, MoneyField, choices
+from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
 from crm.money import InvalidAmount, parse_amount
 
 
@@ -115,6 +117,11 @@ class CouponTemplateForm(CrmForm):
     submit = SubmitField(_l("Save coupon template"))
 
 
+# A promo code's dates become UTC instants: 0001-01-01 or 9999-12-31 would fall outside what a datetime holds.
+PROMO_DATE = [InputRequired(), DateInRange(earliest=date(2000, 1, 1), future_days=10 * 366,
+                                           message=_l("Choose a date from 2000 to ten years from today."))]
+
+
 class PromoCodeForm(CrmForm):
     template_id = SelectField(_l("Coupon template"), choices=[], validators=[DataRequired()])
     code = StringField(_l("Promo code"), validators=[
@@ -122,6 +129,6 @@ class PromoCodeForm(CrmForm):
         Regexp(r"^[A-Za-z0-9-]+$", message=_l("Letters, digits and dashes only."))])
     usage_limit = IntegerField(_l("How many times it can be used"),
                                validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
-    valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
-    valid_until = DateField(_l("Valid until (including this day)"), validators=[InputRequired()])
+    valid_from = DateField(_l("Valid from"), validators=PROMO_DATE)
+    valid_until = DateField(_l("Valid until (including this day)"), validators=PROMO_DATE)
     submit = SubmitField(_l("Create promo code"))
