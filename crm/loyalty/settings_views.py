@@ -228,14 +228,14 @@ def promo_form():
         end = datetime.combine(form.valid_until.data + timedelta(days=1), time.min, tz)
         template = db.session.get(CouponTemplate, int(form.template_id.data))
         try:
-            coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data, start, end,
-                                           actor=_actor())
+            coupon = coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data,
+                                                    start, end, actor=_actor())
         except LoyaltyError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(str(exc.message))
         else:
             db.session.commit()
-            flash(_("Promo code %(code)s created.", code=form.code.data.upper()), "success")
+            flash(_("Promo code %(code)s created.", code=coupon.code), "success")
             return redirect(url_for("loyalty.coupons"))
     elif request.method == "GET":
         form.usage_limit.data = 100
