@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS, settings_problems
@@ -97,6 +98,15 @@ def register_request_hooks(app: Flask) -> None:
     @app.teardown_request
     def restore_write_intent(_exc):
         sqlite_write_intent.set(True)
+
+    @app.after_request
+    def staff_pages_are_not_stored(response):
+        # Desk computers are shared: no page a staff member saw may stay in the browser's cache for the next
+        # person (back button, disk). Static files keep their caching; visitors' pages set their own headers.
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static") and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def register_errorhandlers(app: Flask) -> None:
