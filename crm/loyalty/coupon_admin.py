@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
+from crm.loyalty.codes import CODE_RULE, is_valid_code, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate
 from crm.loyalty.program import _audit
@@ -54,9 +55,12 @@ def save_template(session: Session, template: CouponTemplate | None, values: dic
 
 def create_promo_code(session: Session, template: CouponTemplate, code: str, usage_limit: int, valid_from: datetime,
                       valid_until: datetime, *, actor: StaffUser | None, now: datetime | None = None) -> Coupon:
-    """A shared code anyone may use up to ``usage_limit`` times between the two moments."""
+    """A shared code anyone may use up to ``usage_limit`` times between the two moments. The code follows
+    crm.loyalty.codes (the rule the desk redeems by), so it is stored as it will be looked up."""
     now = now or utcnow()
-    code = code.strip().upper()
+    code = normalize_code(code)
+    if not is_valid_code(code):
+        raise LoyaltyError(CODE_RULE, field="code")
     if valid_until <= valid_from:
         raise LoyaltyError(_l("The end date must come after the start date."), field="valid_until")
     if session.scalar(select(Coupon.id).where(Coupon.code == code)) is not None:

@@ -417,7 +417,8 @@ def test_a_client_is_an_ipv4_address_or_an_ipv6_64_network(address, client):
 def test_production_without_proxy_fix_warns_at_start_up(app, caplog):
     def start(**overrides):
         caplog.clear()
-        built = create_app("production", SECRET_KEY="a-production-test-key",
+        built = create_app("production", SECRET_KEY="a-production-test-key-of-at-least-32-bytes",
+                           PUBLIC_BASE_URL="https://crm.example.test",
                            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], **overrides)
         with built.app_context():
             db.engine.dispose()
