@@ -1,10 +1,13 @@
 """Settings. Every production value comes from the environment."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+MIN_SECRET_KEY_BYTES = 32
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -32,8 +35,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "en")
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ["en"]
-    # Base of the customer's tracking link printed as a QR code; falls back to the request's host.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # Base of every link a customer gets (tracking QR code, messages, unsubscribe). Required in production;
+    # in development it falls back to the request's host, which a client can set to anything.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
     ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "R-")
     DEFAULT_WARRANTY_DAYS = int(os.environ.get("DEFAULT_WARRANTY_DAYS", "90"))
     SALE_NUMBER_PREFIX = os.environ.get("SALE_NUMBER_PREFIX", "S-")
@@ -92,11 +96,15 @@ class Config:
     PAGE_SIZE = 25
 
 
+    PRODUCTION = False
+
+
 class DevelopmentConfig(Config):
     DEBUG = True
 
 
 class ProductionConfig(Config):
+    PRODUCTION = True
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -109,6 +117,41 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     TRACKING_RATE_LIMIT = "1000 per minute"
     PUBLIC_BASE_URL = "https://crm.example.test"
+
+
+def public_base_url_problem(url: str) -> str | None:
+    """Why PUBLIC_BASE_URL cannot be the base of the links customers get, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no port
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
+            or parts.query or parts.fragment or any(ch.isspace() or not ch.isprintable() for ch in url)):
+        return (f"PUBLIC_BASE_URL must be an absolute http(s) address such as https://repair.example.com "
+                f"(no user name, query or fragment); it is {url!r}.")
+    return None
+
+
+def settings_problems(settings: Mapping) -> list[str]:
+    """What stops the app from starting with these settings; empty when nothing does. Production needs a
+    real SECRET_KEY of at least MIN_SECRET_KEY_BYTES bytes and PUBLIC_BASE_URL: without it links in messages
+    and on receipts would be built from the request's Host header, which any client chooses."""
+    problems = []
+    url = settings.get("PUBLIC_BASE_URL") or ""
+    if url:
+        problems.append(public_base_url_problem(url))
+    if settings.get("PRODUCTION"):
+        key = settings.get("SECRET_KEY") or ""
+        if key == DEV_SECRET_KEY or not key:
+            problems.append("SECRET_KEY is missing or the development key: set SECRET_KEY to a long random string.")
+        elif len(key.encode() if isinstance(key, str) else key) < MIN_SECRET_KEY_BYTES:
+            problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes: set a long random string, "
+                            "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))'.")
+        if not url:
+            problems.append("PUBLIC_BASE_URL is not set: set it to the address customers open, "
+                            "e.g. https://repair.example.com.")
+    return [problem for problem in problems if problem]
 
 
 CONFIGS = {

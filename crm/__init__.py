@@ -4,9 +4,10 @@ import os
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import BASE_DIR, CONFIGS, DEV_SECRET_KEY
+from config import BASE_DIR, CONFIGS, settings_problems
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
@@ -17,12 +18,18 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
-    if config_name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
-        raise RuntimeError("Refusing to start in production with the development SECRET_KEY: set SECRET_KEY.")
+    problems = settings_problems(app.config)
+    if problems:
+        raise RuntimeError(f"Refusing to start ({config_name} settings): " + " ".join(problems))
     os.makedirs(app.instance_path, exist_ok=True)
     if app.config["PROXY_FIX_X_FOR"]:
         n = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    elif config_name == "production":
+        app.logger.warning(
+            "PROXY_FIX_X_FOR is 0, so the client address is the connecting one: behind a reverse proxy every client "
+            "shares the proxy's address, and once anyone reaches the failed-login limit (LOGIN_RATE_LIMIT) every "
+            "staff login waits. Set PROXY_FIX_X_FOR to the number of proxies in front (nginx: 1).")
 
     register_extensions(app)
     register_blueprints(app)
@@ -97,12 +104,21 @@ def register_request_hooks(app: Flask) -> None:
     def restore_write_intent(_exc):
         sqlite_write_intent.set(True)
 
+    @app.after_request
+    def staff_pages_are_not_stored(response):
+        # Desk computers are shared: no page a staff member saw may stay in the browser's cache for the next
+        # person (back button, disk). Static files keep their caching; visitors' pages set their own headers.
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static") and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
 
 def register_errorhandlers(app: Flask) -> None:
     from flask import abort
     from flask_wtf.csrf import CSRFError
 
-    from crm.pagination import MAX_ID
+    from crm.numbers import MAX_ID
 
     @app.url_value_preprocessor
     def ids_within_integer_range(endpoint, values):
@@ -126,6 +142,7 @@ def register_template_helpers(app: Flask) -> None:
     from crm.money import shop_money
     from crm.orders.device import DEVICE_TYPES, PRIORITIES
     from crm.orders.status import Status
+    from crm.pagination import page_url
     from crm.sales.checkout import payment_method_label
     from crm.shop_time import local_now, shop_tz
 
@@ -146,6 +163,7 @@ def register_template_helpers(app: Flask) -> None:
         device_label=lambda value: DEVICE_TYPES.get(value, value),
         priority_label=lambda value: PRIORITIES.get(value, value),
         payment_method_label=payment_method_label,
+        page_url=page_url,
     )
 
     @app.context_processor

@@ -34,6 +34,10 @@ def demo(customers: int, seed: int) -> None:
     """Load demo data once: one login per role, customers and orders in every status."""
     from crm.demo import DEMO_LOGINS, load_demo
 
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("Refusing to load demo data in production (CRM_CONFIG=production): its staff "
+                                   "logins have published passwords. Create real accounts with `crm create-user`.")
+
     if load_demo(db.session, customers=customers, seed=seed, region=current_app.config["PHONE_REGION"],
                  number_prefix=current_app.config["ORDER_NUMBER_PREFIX"],
                  sale_prefix=current_app.config["SALE_NUMBER_PREFIX"]):

@@ -2,12 +2,14 @@
 
 from datetime import date
 
+import wtforms
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, ValidationError
 
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
+from crm.numbers import integer
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -50,6 +52,18 @@ class MoneyField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return format_amount_plain(self.data, current_app.config["CURRENCY"])
+
+
+class IntegerField(wtforms.IntegerField):
+    """WTForms' IntegerField reading numbers by crm.numbers' one rule: ASCII digits with an optional sign.
+    (int() would take "٣" as 3 and "1_000" as 1000.) Every form imports IntegerField from here."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = integer(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.invalid_value_message or self.gettext("Not a valid integer value."))
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -1,5 +1,6 @@
-"""Absolute links printed on receipts and put in messages: the configured public address of the CRM,
-else the address of the current request, else (jobs in development) the local development server."""
+"""Absolute links printed on receipts and put in messages: the configured public address of the CRM
+(PUBLIC_BASE_URL, which production cannot start without), else in development the address of the current
+request (its Host header, which the client chooses), else (jobs in development) the local development server."""
 
 from flask import current_app, has_request_context, request
 

@@ -4,13 +4,15 @@ Each rule is requested as anonymous, technician, front desk and manager; the exp
 ``allowed_roles`` (set by crm.auth.access.roles_required / public). A short hand-written table for key pages
 below makes sure a bug in the decorator itself cannot hide behind expectations derived from it."""
 
+from datetime import timedelta
 
 import pytest
 
 from crm import create_app
-from crm.auth.models import Role
+from crm.auth.models import Role, StaffUser
 from crm.auth.service import find_by_username
 from crm.customers.contact import unsubscribe_token
+from crm.database import utcnow
 from crm.extensions import db
 from crm.loyalty.models import CouponTemplate, Tier
 from crm.notifications.models import OutboxMessage
@@ -251,3 +253,59 @@ def test_front_desk_cannot_take_an_order_into_their_queue(app, client, objects):
     token = csrf_token(client, "/account/password")
     response = client.post(f"/orders/{objects['order_id']}/assign-me", data={"csrf_token": token})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ["technician", "front_desk"])
+def test_only_a_manager_can_unlock_a_staff_account(app, client, role):
+    with app_session(app) as session:
+        locked = factories.staff(role=Role.MANAGER, username="locked-boss")
+        locked.locked_until = utcnow() + timedelta(minutes=10)
+        session.flush()
+        locked_id = locked.id
+    login_as(app, client, role)
+    token = csrf_token(client, "/account/password")
+    assert client.post(f"/staff/{locked_id}/unlock", data={"csrf_token": token}).status_code == 403
+    with app.app_context():
+        assert db.session.get(StaffUser, locked_id).locked_until is not None
+        db.session.remove()
+
+
+# --- caching ------------------------------------------------------------------------------------------------------
+# Desk computers are shared: a staff page must not stay in the browser's cache for the next person (back button,
+# disk cache). The customer's own pages keep the headers they set themselves, and static files keep their caching.
+PUBLIC_PAGE_CACHE_CONTROL = {"tracking.track": "no-store"}  # set by the tracking page itself
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "methods"), [r for r in RULES if r[0] != "auth.logout"],
+                         ids=[f"{e}:{r}" for e, r, _ in RULES if e != "auth.logout"])
+def test_every_response_to_a_logged_in_staff_member_is_not_stored(app, client, objects, endpoint, rule, methods,
+                                                                   monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    login_as(app, client, Role.MANAGER.value)
+    response = request_rule(app, client, endpoint, rule, methods, objects)
+    assert response.headers.get("Cache-Control") == "no-store", (response.status_code, response.headers)
+
+
+@pytest.mark.parametrize("role", [Role.TECHNICIAN.value, Role.FRONT_DESK.value])
+def test_error_pages_shown_to_staff_are_not_stored_either(client, app, role):
+    login_as(app, client, role)
+    for path in ("/staff", "/orders/999999", "/no/such/page"):  # 403 for both roles, 404, 404
+        response = client.get(path)
+        assert response.status_code in (403, 404) and response.headers.get("Cache-Control") == "no-store", path
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "methods"), RULES, ids=[f"{e}:{r}" for e, r, _ in RULES])
+def test_pages_for_customers_and_visitors_keep_their_own_cache_headers(app, client, objects, endpoint, rule, methods,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    response = request_rule(app, client, endpoint, rule, methods, objects)
+    assert response.headers.get("Cache-Control") == PUBLIC_PAGE_CACHE_CONTROL.get(endpoint)
+
+
+def test_static_files_keep_their_caching_for_staff(app, client):
+    login_as(app, client, Role.MANAGER.value)
+    for path in ("/static/css/app.css", "/bootstrap/static/css/bootstrap.min.css"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" not in response.headers.get("Cache-Control", ""), path
+        response.close()

@@ -66,23 +66,81 @@ def test_healthz_answers_503_as_json_when_the_database_does_not_answer(make_app,
 # --- configuration ------------------------------------------------------------------------------------------------
 
 
+PRODUCTION = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "a-real-secret-from-the-environment-0123",
+              "PUBLIC_BASE_URL": "https://repair.example.com"}
+
+
 def test_production_refuses_the_development_secret_key(monkeypatch):
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", config.DEV_SECRET_KEY)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://", PUBLIC_BASE_URL="https://repair.example.com")
 
 
 @pytest.mark.parametrize("key", [config.DEV_SECRET_KEY, "", None])
 def test_production_refuses_a_missing_or_development_secret_key_given_as_override(key):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://", SECRET_KEY=key)
+        create_app("production", **{**PRODUCTION, "SECRET_KEY": key})
+
+
+@pytest.mark.parametrize("key", ["short-key", "x" * 31, "ключ" * 3 + "1234567"])  # the last: 31 bytes, 19 letters
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(key):
+    with pytest.raises(RuntimeError, match="SECRET_KEY is shorter than 32 bytes"):
+        create_app("production", **{**PRODUCTION, "SECRET_KEY": key})
+
+
+@pytest.mark.parametrize("key", ["x" * 32, "ключ" * 4])  # 32 bytes each
+def test_production_takes_a_secret_key_of_32_bytes(make_app, key):
+    assert make_app("production", **{**PRODUCTION, "SECRET_KEY": key}).config["SECRET_KEY"] == key
 
 
 def test_production_starts_with_a_real_secret_key(make_app, monkeypatch):
     monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "a-real-secret-from-the-environment")
-    production = make_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    production = make_app("production", SQLALCHEMY_DATABASE_URI="sqlite://",
+                          PUBLIC_BASE_URL="https://repair.example.com")
     assert not production.debug and not production.testing
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+@pytest.mark.parametrize("url", ["", None])
+def test_production_refuses_to_start_without_a_public_base_url(url):
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL is not set"):
+        create_app("production", **{**PRODUCTION, "PUBLIC_BASE_URL": url})
+
+
+NOT_A_BASE_URL = ["repair.example.com", "//repair.example.com", "ftp://repair.example.com", "https://",
+                  "javascript:alert(1)", "https://repair.example.com/?x=1", "https://repair.example.com/#top",
+                  "https://user:pw@repair.example.com", "https://repair.example.com:99999",
+                  "https://repair example.com", "https://repair.example.com/\n", "http://[::1"]
+
+
+@pytest.mark.parametrize("config_name", ["production", "development"])
+@pytest.mark.parametrize("url", NOT_A_BASE_URL)
+def test_a_public_base_url_that_is_not_an_absolute_http_address_is_refused_at_start(config_name, url):
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be an absolute http"):
+        create_app(config_name, **{**PRODUCTION, "PUBLIC_BASE_URL": url})
+
+
+@pytest.mark.parametrize("url", ["https://repair.example.com", "http://127.0.0.1:8000", "https://example.com/crm/"])
+def test_production_takes_an_absolute_http_public_base_url(make_app, url):
+    assert make_app("production", **{**PRODUCTION, "PUBLIC_BASE_URL": url}).config["PUBLIC_BASE_URL"] == url
+
+
+def test_links_for_customers_use_the_public_base_url_whatever_host_the_request_names(make_app):
+    from crm.links import public_url
+
+    production = make_app("production", **PRODUCTION)
+    with production.test_request_context("/sales/1/receipt", base_url="http://evil.example"):
+        assert public_url("/t/abc") == "https://repair.example.com/t/abc"
+
+
+def test_in_development_links_fall_back_to_the_request_host(make_app):
+    from crm.links import public_url
+
+    development = make_app("development", SQLALCHEMY_DATABASE_URI="sqlite://", PUBLIC_BASE_URL="")
+    with development.test_request_context("/", base_url="http://192.168.1.20:5000"):
+        assert public_url("/t/abc") == "http://192.168.1.20:5000/t/abc"
+    with development.app_context():  # a job, outside any request: the local development server
+        assert public_url("/t/abc") == "http://localhost:5000/t/abc"
 
 
 # --- error pages --------------------------------------------------------------------------------------------------
@@ -210,6 +268,15 @@ def test_cli_demo_loads_data_once(app):
     assert second.exit_code == 0, second.output
     assert "not loaded again" in second.output
     assert counts(app) == loaded
+
+
+def test_cli_demo_refuses_to_run_in_production(app, make_app):
+    production = make_app("production", **{**PRODUCTION,
+                                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    result = production.test_cli_runner().invoke(args=["crm", "demo", "--customers", "20"])
+    assert result.exit_code == 1
+    assert "Refusing to load demo data in production" in result.output
+    assert counts(app) == (0, 0, 0)
 
 
 def test_demo_logins_work_in_the_browser(app, client):

@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -68,3 +68,17 @@ class StaffUser(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.username} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """One failed login: from which client (see service.client_key), against which account (none for an unknown
+    username; what was typed is not kept), and when. The failed-login limit per client counts these, so it holds
+    across workers; rows older than every window that reads them are deleted as new ones come."""
+
+    __tablename__ = "auth_login_failure"
+    __table_args__ = (Index("ix_auth_login_failure_address_failed_at", "address", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

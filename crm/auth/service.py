@@ -1,11 +1,16 @@
-"""Staff account rules: creation, passwords, login with per-account lockout, session rotation."""
+"""Staff account rules: creation, passwords, login with a per-account lock and a per-client limit, session rotation."""
 
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from limits import parse as parse_limit
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from crm.auth.models import Role, StaffUser, new_session_token
+from crm.audit import record_change
+from crm.auth.models import LoginFailure, Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
 from crm.errors import RuleError
@@ -84,38 +89,128 @@ def change_own_password(session: Session, user: StaffUser, current_password: str
     set_password(session, user, new_password)
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int,
-                 lockout: timedelta, now: datetime | None = None) -> StaffUser:
-    """Return the account for a correct username and password.
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many wrong passwords in a row lock an account and for how long; how many failed logins one client
+    may make within a window before it must wait."""
 
-    After ``max_failures`` wrong passwords in a row the account is locked for ``lockout``; the
-    lock is kept in the database so it holds across workers and restarts. The message does not
-    say whether the username exists.
+    max_failures: int
+    lockout: timedelta
+    address_limit: int
+    address_window: timedelta
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "LoginPolicy":
+        """From LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_MINUTES and LOGIN_RATE_LIMIT ("10 per minute", the syntax of
+        Flask-Limiter's limits)."""
+        limit = parse_limit(config["LOGIN_RATE_LIMIT"])
+        return cls(max_failures=config["LOGIN_MAX_FAILURES"],
+                   lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
+                   address_limit=limit.amount, address_window=timedelta(seconds=limit.get_expiry()))
+
+
+class TooManyAttempts(AuthError):
+    """This client failed too often within the window; no password is checked until it has waited."""
+
+
+def client_key(address: str | None) -> str:
+    """Whom failed logins are counted against: the IPv4 address, or the /64 network of an IPv6 address (a
+    household or a server gets a whole /64, so one guesser could use a new address for every guess)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def _failures_from(session: Session, client: str, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(LoginFailure)
+                          .where(LoginFailure.address == client, LoginFailure.failed_at > since))
+
+
+def _record_failure(session: Session, client: str, user: StaffUser | None, policy: LoginPolicy,
+                    now: datetime) -> None:
+    """Keep the failure, and forget those no rule looks at any more (older than both windows)."""
+    horizon = now - max(policy.address_window, policy.lockout)
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at < horizon))
+    session.add(LoginFailure(address=client, staff_id=user.id if user else None, failed_at=now))
+
+
+def is_locked(user: StaffUser, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _held_back(session: Session, user: StaffUser, client: str, policy: LoginPolicy, now: datetime) -> bool:
+    """A lock holds back only the clients that failed on this account within the lockout period: whoever
+    guessed cannot shut the real user out, who still logs in from a desk that has not failed."""
+    if not is_locked(user, now):
+        return False
+    return session.scalar(select(exists().where(LoginFailure.staff_id == user.id, LoginFailure.address == client,
+                                                LoginFailure.failed_at > now - policy.lockout)))
+
+
+def authenticate(session: Session, username: str, password: str, *, address: str | None, policy: LoginPolicy,
+                 now: datetime | None = None) -> StaffUser:
+    """Return the account for a correct username and password, tried from client ``address``.
+
+    A client that failed ``policy.address_limit`` times within ``policy.address_window`` is refused before any
+    password is checked (TooManyAttempts); the failures are rows in the database, so the limit holds across
+    workers. After ``policy.max_failures`` wrong passwords in a row the account is locked for ``policy.lockout``
+    against the clients that failed on it (see _held_back). Every other failure (unknown username, wrong
+    password, locked or deactivated account) gets the same message after the same work, one password
+    verification, so neither the answer nor its time tells which usernames exist or that a locked or
+    deactivated account's password was right.
+
+    The account row is locked before its counter is read (SQLite: the write transaction's BEGIN
+    IMMEDIATE), so parallel guesses queue and at most ``max_failures`` of them reach the password check.
     """
     now = now or utcnow()
-    user = find_by_username(session, username)
+    client = client_key(address)
+    if _failures_from(session, client, since=now - policy.address_window) >= policy.address_limit:
+        raise TooManyAttempts(_l("Too many attempts from this address. Please wait a few minutes and try again."))
+    user = session.scalar(
+        select(StaffUser).where(StaffUser.username == username.strip().lower())
+        .with_for_update().execution_options(populate_existing=True)
+    )
     wrong = AuthError(_l("Wrong username or password."))
-    if user is None:
+    if user is None or not user.is_active_account or _held_back(session, user, client, policy, now):
         verify_nothing(password)  # the response time must not tell either
+        _record_failure(session, client, user, policy, now)
         raise wrong
-    if user.locked_until is not None and user.locked_until > now:
-        raise AuthError(_l("Too many failed attempts. Try again in a few minutes."))
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
+        if user.failed_logins >= policy.max_failures:
+            user.locked_until = now + policy.lockout
             user.failed_logins = 0
+        _record_failure(session, client, user, policy, now)
         session.flush()
         raise wrong
-    if not user.is_active_account:
-        raise AuthError(_l("This account is deactivated. Ask a manager."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    if not is_locked(user, now):  # a login through the lock leaves it in place for the guesser
+        user.failed_logins = 0
+        user.locked_until = None
     user.last_login_at = now
     session.flush()
     return user
+
+
+def unlock(session: Session, user: StaffUser, *, actor: StaffUser, now: datetime | None = None) -> bool:
+    """A manager lifts an account's lock before it ends; the change log records who did it. Returns False
+    (and changes nothing) when the account is not locked."""
+    now = now or utcnow()
+    if not is_locked(user, now):
+        return False
+    record_change(session, f"staff:{user.username}", "locked_until", user.locked_until.isoformat(timespec="minutes"),
+                  None, actor, now)
+    user.locked_until = None
+    user.failed_logins = 0
+    session.flush()
+    return True
 
 
 def end_sessions(session: Session, user: StaffUser) -> None:

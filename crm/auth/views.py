@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -8,17 +6,8 @@ from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
 from crm.auth.forms import LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser
-from crm.extensions import db, limiter
-
-
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed_attempt(response) -> bool:
-    """Only attempts that did not log in count against the limit: a shop whose desks share one address
-    can log in all morning, while guessing from one address still stops at the limit."""
-    return response.status_code != 302
+from crm.database import utcnow
+from crm.extensions import db
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -33,28 +22,29 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_attempt)
 @public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        cfg = current_app.config
         try:
-            user = service.authenticate(
-                db.session, form.username.data, form.password.data,
-                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                lockout=timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"]),
-            )
+            # remote_addr is the client's own address when ProxyFix is configured (PROXY_FIX_X_FOR).
+            user = service.authenticate(db.session, form.username.data, form.password.data,
+                                        address=request.remote_addr,
+                                        policy=service.LoginPolicy.from_config(current_app.config))
+        except service.TooManyAttempts as exc:
+            form.password.errors.append(str(exc.message))
+            status = 429
         except service.AuthError as exc:
-            db.session.commit()  # keep the failure count
+            db.session.commit()  # keep the failure
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -88,7 +78,10 @@ def change_own_password():
 @bp.route("/staff")
 @roles_required(Role.MANAGER)
 def staff_list():
-    return render_template("auth/staff_list.html", staff=service.list_staff(db.session))
+    now = utcnow()
+    staff = service.list_staff(db.session)
+    locked = {user.id for user in staff if service.is_locked(user, now)}
+    return render_template("auth/staff_list.html", staff=staff, locked=locked)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
@@ -137,9 +130,25 @@ def staff_edit(user_id: int):
     return render_template("auth/staff_form.html", form=form, user=user)
 
 
+@bp.route("/staff/<int:user_id>/unlock", methods=["POST"])
+@roles_required(Role.MANAGER)
+def staff_unlock(user_id: int):
+    user = _get_staff(user_id)
+    if service.unlock(db.session, user, actor=current_user._get_current_object()):
+        db.session.commit()
+        flash(_("Account %(name)s unlocked.", name=user.username), "success")
+    else:
+        flash(_("Account %(name)s is not locked.", name=user.username), "info")
+    return redirect(url_for("auth.staff_list"))
+
+
 @bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def staff_password(user_id: int):
+    if user_id == current_user.id:
+        # One's own password is changed with the current one, so an unattended logged-in browser is not enough.
+        flash(_("Change your own password here: it asks for your current password."), "info")
+        return redirect(url_for("auth.change_own_password"))
     user = _get_staff(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
@@ -149,8 +158,6 @@ def staff_password(user_id: int):
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
-            if user.id == current_user.id:
-                login_user(user)
             flash(_("Password of %(name)s reset.", name=user.username), "success")
             return redirect(url_for("auth.staff_list"))
     return render_template("auth/password.html", form=form, user=user, own=False)

@@ -1,10 +1,10 @@
 """Forms of the catalogue pages. Field validation only; the rules live in crm.catalogue.service."""
 
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.catalogue.service import MAX_MOVEMENT, MAX_REORDER_LEVEL
-from crm.forms_common import CrmForm, MoneyField
+from crm.forms_common import CrmForm, IntegerField, MoneyField
 from crm.locales import lazy_gettext as _l
 
 

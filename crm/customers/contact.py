@@ -17,6 +17,7 @@ from crm.links import public_url
 from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent, enqueue
+from crm.numbers import whole_number
 
 
 def _serializer() -> URLSafeSerializer:
@@ -69,9 +70,10 @@ def telegram_start_code(customer_id: int) -> str:
 
 def customer_id_from_start_code(code: str) -> int | None:
     head, _, _tail = code.partition("-")
-    if not head.isdigit() or len(head) > 10:
+    customer_id = whole_number(head)
+    if customer_id is None:
         return None
-    return int(head) if hmac.compare_digest(telegram_start_code(int(head)), code) else None
+    return customer_id if hmac.compare_digest(telegram_start_code(customer_id), code) else None
 
 
 def telegram_link(customer_id: int) -> str | None:

@@ -18,21 +18,16 @@ from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 from crm.loyalty import ledger, messages
+from crm.loyalty.codes import CODE_ALPHABET, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Account, LedgerEntry, Tier
 from crm.loyalty.program import get_program
 
-# No 0/O or 1/I/L: the code is read out over the phone and typed by the desk.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
 
 def new_referral_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(text: str | None) -> str:
-    return "".join(ch for ch in (text or "").upper() if ch.isalnum())[:16]
 
 
 def get_account(session: Session, customer_id: int) -> Account | None:

@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm.audit import record_change
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
+from crm.loyalty.codes import CODE_RULE, is_valid_code, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate
-from crm.loyalty.program import audit_change
 
 TEMPLATE_FIELDS = ("name", "kind", "value", "categories", "min_bill_minor", "validity_days", "active")
 
@@ -47,16 +48,19 @@ def save_template(session: Session, template: CouponTemplate | None, values: dic
         raise LoyaltyError(_l("Another coupon template has this name."), field="name") from None
     for name in TEMPLATE_FIELDS:
         if old[name] != values[name]:
-            audit_change(session, f"coupon_template:{template.id}", name, old[name], values[name], actor, now)
+            record_change(session, f"coupon_template:{template.id}", name, old[name], values[name], actor, now)
     session.flush()
     return template
 
 
 def create_promo_code(session: Session, template: CouponTemplate, code: str, usage_limit: int, valid_from: datetime,
                       valid_until: datetime, *, actor: StaffUser | None, now: datetime | None = None) -> Coupon:
-    """A shared code anyone may use up to ``usage_limit`` times between the two moments."""
+    """A shared code anyone may use up to ``usage_limit`` times between the two moments. The code follows
+    crm.loyalty.codes (the rule the desk redeems by), so it is stored as it will be looked up."""
     now = now or utcnow()
-    code = code.strip().upper()
+    code = normalize_code(code)
+    if not is_valid_code(code):
+        raise LoyaltyError(CODE_RULE, field="code")
     if valid_until <= valid_from:
         raise LoyaltyError(_l("The end date must come after the start date."), field="valid_until")
     if session.scalar(select(Coupon.id).where(Coupon.code == code)) is not None:
@@ -69,7 +73,7 @@ def create_promo_code(session: Session, template: CouponTemplate, code: str, usa
             session.add(coupon)
     except IntegrityError:
         raise LoyaltyError(_l("This code is already in use."), field="code") from None
-    audit_change(session, f"promo:{coupon.id}", "created", "", f"{code} x{usage_limit} {valid_from:%Y-%m-%d}.."
+    record_change(session, f"promo:{coupon.id}", "created", "", f"{code} x{usage_limit} {valid_from:%Y-%m-%d}.."
            f"{valid_until:%Y-%m-%d} ({template.name})", actor, now)
     session.flush()
     return coupon

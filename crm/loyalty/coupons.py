@@ -16,16 +16,17 @@ from sqlalchemy.orm import Session, selectinload
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
-from crm.loyalty.accounts import CODE_ALPHABET, normalize_code
+from crm.loyalty.codes import CODE_ALPHABET, is_valid_code, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate, CouponUse
 
 
 def find_usable(session: Session, code: str, *, customer_id: int | None, now: datetime) -> Coupon:
-    """The coupon with this code, if this customer may use it now; otherwise a clear refusal."""
+    """The coupon with this code (as crm.loyalty.codes reads it), if this customer may use it now; otherwise a
+    clear refusal."""
     wanted = normalize_code(code)
     coupon = session.scalar(select(Coupon).where(Coupon.code == wanted).options(selectinload(Coupon.template))) \
-        if wanted else None
+        if is_valid_code(wanted) else None
     if coupon is None:
         raise LoyaltyError(_l("No coupon has this code."), field="coupon")
     if coupon.kind == "personal" and coupon.customer_id != customer_id:

@@ -1,9 +1,9 @@
 """Forms of the loyalty section on the customer's page. Field validation only; rules live in accounts.py."""
 
-from wtforms import HiddenField, IntegerField, StringField, SubmitField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from crm.forms_common import CrmForm
+from crm.forms_common import CrmForm, IntegerField
 from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import MAX_POINTS
 

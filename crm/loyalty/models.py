@@ -1,4 +1,4 @@
-"""Loyalty tables: the program's settings and their audit trail, tiers, accounts, the points ledger
+"""Loyalty tables: the program's settings, tiers, accounts, the points ledger
 with its lots, coupons, and the activity that tiers are measured on.
 
 Points are whole numbers. Every change of a balance is a row of ``loyalty_ledger_entry``; the
@@ -14,12 +14,12 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.audit import AuditEntry as AuditEntry  # the settings' change log, now in crm.audit; imported from here too
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.database import UTCDateTime, utcnow
@@ -74,22 +74,6 @@ class EarnRate(db.Model):
 
     category_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     rate_bp: Mapped[int] = mapped_column(Integer)
-
-
-class AuditEntry(db.Model):
-    """Who changed which setting (program, rate, tier, coupon), from what to what, and when."""
-
-    __tablename__ = "loyalty_audit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject: Mapped[str] = mapped_column(String(80))  # "program", "earn_rate:accessory", "tier:2", ...
-    field: Mapped[str] = mapped_column(String(60))
-    old_value: Mapped[str] = mapped_column(Text, default="")
-    new_value: Mapped[str] = mapped_column(Text, default="")
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-
-    actor: Mapped[StaffUser | None] = relationship(lazy="raise")
 
 
 class Tier(db.Model):

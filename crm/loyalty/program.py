@@ -9,11 +9,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.audit import record_change
 from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 from crm.loyalty.ledger import LoyaltyError
-from crm.loyalty.models import AuditEntry, EarnRate, Program, Tier
+from crm.loyalty.models import EarnRate, Program, Tier
 
 PROGRAM_DEFAULTS = {
     "enabled": True,
@@ -57,12 +58,6 @@ def codes(text: str | None) -> frozenset[str]:
     return frozenset(code.strip() for code in (text or "").split(",") if code.strip())
 
 
-def audit_change(session: Session, subject: str, field: str, old, new, actor: StaffUser | None, now: datetime) -> None:
-    session.add(AuditEntry(subject=subject, field=field, old_value="" if old is None else str(old),
-                           new_value="" if new is None else str(new), actor_id=actor.id if actor else None,
-                           created_at=now))
-
-
 def update_program(session: Session, values: dict, *, actor: StaffUser | None,
                    now: datetime | None = None) -> list[str]:
     """Save the settings; every field that changes gets an audit line. Returns the changed fields."""
@@ -76,7 +71,7 @@ def update_program(session: Session, values: dict, *, actor: StaffUser | None,
         if name not in PROGRAM_DEFAULTS:
             raise ValueError(f"unknown program setting {name}")
         if getattr(program, name) != value:
-            audit_change(session, "program", name, getattr(program, name), value, actor, now)
+            record_change(session, "program", name, getattr(program, name), value, actor, now)
             setattr(program, name, value)
             changed.append(name)
     if changed:
@@ -103,7 +98,7 @@ def set_earn_rates(session: Session, rates: dict[str, int], *, actor: StaffUser 
         row = session.get(EarnRate, code)
         if current.get(code, 0) != rate or row is None:
             if current.get(code, 0) != rate:
-                audit_change(session, f"earn_rate:{code}", "rate_bp", current.get(code, 0), rate, actor, now)
+                record_change(session, f"earn_rate:{code}", "rate_bp", current.get(code, 0), rate, actor, now)
                 changed.append(code)
             if row is None:
                 session.add(EarnRate(category_code=code, rate_bp=rate))
@@ -156,7 +151,7 @@ def save_tier(session: Session, tier: Tier | None, values: dict, *, actor: Staff
     session.flush()
     for name in TIER_FIELDS:
         if name in values and old[name] != values[name]:
-            audit_change(session, f"tier:{tier.id}", name, old[name], values[name], actor, now)
+            record_change(session, f"tier:{tier.id}", name, old[name], values[name], actor, now)
     session.flush()
     return tier
 

@@ -1,20 +1,22 @@
 """Forms of the manager's loyalty settings. Field validation only; the rules live in program.py and
 coupon_admin.py. Percentages are typed like "5" or "2.5" and held as basis points (never a float)."""
 
+from datetime import date
+
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.forms_common import CrmForm, MoneyField, choices
+from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
 from crm.locales import lazy_gettext as _l
+from crm.loyalty.codes import code_problem
 from crm.money import InvalidAmount, parse_amount
 
 
@@ -116,13 +118,22 @@ class CouponTemplateForm(CrmForm):
     submit = SubmitField(_l("Save coupon template"))
 
 
+def valid_code(form, field):
+    """The rule the desk redeems codes by (crm.loyalty.codes), at the field."""
+    if (problem := code_problem(field.data)) is not None:
+        raise ValidationError(problem)
+
+
+# A promo code's dates become UTC instants: 0001-01-01 or 9999-12-31 would fall outside what a datetime holds.
+PROMO_DATE = [InputRequired(), DateInRange(earliest=date(2000, 1, 1), future_days=10 * 366,
+                                           message=_l("Choose a date from 2000 to ten years from today."))]
+
+
 class PromoCodeForm(CrmForm):
     template_id = SelectField(_l("Coupon template"), choices=[], validators=[DataRequired()])
-    code = StringField(_l("Promo code"), validators=[
-        DataRequired(), Length(min=3, max=32),
-        Regexp(r"^[A-Za-z0-9-]+$", message=_l("Letters, digits and dashes only."))])
+    code = StringField(_l("Promo code"), validators=[DataRequired(), valid_code])
     usage_limit = IntegerField(_l("How many times it can be used"),
                                validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
-    valid_from = DateField(_l("Valid from"), validators=[InputRequired()])
-    valid_until = DateField(_l("Valid until (including this day)"), validators=[InputRequired()])
+    valid_from = DateField(_l("Valid from"), validators=PROMO_DATE)
+    valid_until = DateField(_l("Valid until (including this day)"), validators=PROMO_DATE)
     submit = SubmitField(_l("Create promo code"))

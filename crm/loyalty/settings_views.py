@@ -25,6 +25,7 @@ from crm.loyalty.settings_forms import (
     earn_rates_form_class,
     rate_field_name,
 )
+from crm.numbers import whole_number
 from crm.pagination import page_arg
 
 # Item categories live in crm.orders, which loyalty must not import: read the table by name.
@@ -90,7 +91,7 @@ def settings():
         "birthday_bonus", "anniversary_bonus", "referral_bonus", "referee_bonus", "tier_window_months")}
     values.update(point_value_minor=form.point_value.data, redeem_cap_bp=form.redeem_cap.data,
                   redeem_categories=",".join(sorted(form.redeem_categories.data or [])),
-                  repair_coupon_template_id=int(template_id) if template_id.isdigit() else None)
+                  repair_coupon_template_id=whole_number(template_id))
     values["enabled"] = bool(values["enabled"])
     changed = program.update_program(db.session, values, actor=acting_staff())
     db.session.commit()
@@ -223,14 +224,14 @@ def promo_form():
         end = datetime.combine(form.valid_until.data + timedelta(days=1), time.min, tz)
         template = db.session.get(CouponTemplate, int(form.template_id.data))
         try:
-            coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data, start, end,
-                                           actor=acting_staff())
+            coupon = coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data,
+                                                    start, end, actor=acting_staff())
         except LoyaltyError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(str(exc.message))
         else:
             db.session.commit()
-            flash(_("Promo code %(code)s created.", code=form.code.data.upper()), "success")
+            flash(_("Promo code %(code)s created.", code=coupon.code), "success")
             return redirect(url_for("loyalty.coupons"))
     elif request.method == "GET":
         form.usage_limit.data = 100

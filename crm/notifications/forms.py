@@ -1,10 +1,10 @@
 """The manager's notification forms: settings and message templates (field validation only; a template
 is also rendered on sample data in the sandbox before it is saved)."""
 
-from wtforms import IntegerField, SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField, widgets
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
-from crm.forms_common import CrmForm
+from crm.forms_common import CrmForm, IntegerField
 from crm.locales import lazy_gettext as _l
 
 TIME = Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", message=_l("Write a time like 21:00."))

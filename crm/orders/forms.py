@@ -1,9 +1,9 @@
 from datetime import date
 
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms_common import CrmForm, DateInRange, MoneyField, choices
+from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
 from crm.locales import lazy_gettext as _l
 from crm.orders.device import DEVICE_TYPES, PRIORITIES
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from crm.customers.models import Customer
 from crm.customers.service import search_pattern
 from crm.loyalty.models import Account, Tier
+from crm.numbers import whole_number
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import Status
-from crm.pagination import MAX_ID
 from crm.shop_time import day_bounds_utc
 
 QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
@@ -79,8 +79,8 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
         stmt = stmt.where(RepairOrder.status == filters.status)
     if filters.technician == "none":
         stmt = stmt.where(RepairOrder.technician_id.is_(None))
-    elif filters.technician.isascii() and filters.technician.isdigit() and int(filters.technician) <= MAX_ID:
-        stmt = stmt.where(RepairOrder.technician_id == int(filters.technician))
+    elif (technician_id := whole_number(filters.technician)) is not None:
+        stmt = stmt.where(RepairOrder.technician_id == technician_id)
     if filters.date_from:
         stmt = stmt.where(RepairOrder.created_at >= day_bounds_utc(filters.date_from, tz)[0])
     if filters.date_to:

@@ -14,10 +14,12 @@ from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
+from crm.links import public_base
+from crm.numbers import whole_number
 from crm.orders import bp, queries, service
 from crm.orders.forms import LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
-from crm.pagination import MAX_ID, date_arg, page_arg
+from crm.pagination import date_arg, page_arg
 from crm.shop_time import shop_tz
 
 register_profile_section(ProfileSection(
@@ -43,8 +45,7 @@ def _order_data(form: OrderForm) -> service.OrderData:
 
 
 def _tracking_url(order) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"] or request.url_root
-    return service.tracking_url(base, order.tracking_token)
+    return service.tracking_url(public_base(), order.tracking_token)
 
 
 def _load(order_id: int):
@@ -86,8 +87,8 @@ def queue():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(Role.FRONT_DESK)
 def new():
-    customer_id = request.args.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id and 0 < customer_id <= MAX_ID else None
+    customer_id = whole_number(request.args.get("customer_id"))
+    customer = db.session.get(Customer, customer_id) if customer_id else None
     if customer is None:
         flash(_("Find or add the customer first, then take the device in from their page."), "info")
         return redirect(url_for("customers.index"))

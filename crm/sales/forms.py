@@ -1,9 +1,9 @@
 """Forms of the sales pages. Field validation only; the rules live in crm.sales.checkout and refunds."""
 
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from crm.forms_common import CrmForm, MoneyField, choices
+from crm.forms_common import CrmForm, IntegerField, MoneyField, choices
 from crm.locales import lazy_gettext as _l
 from crm.sales.checkout import MAX_QUANTITY, payment_method_label
 

@@ -21,10 +21,12 @@ from crm.database import utcnow
 from crm.errors import RuleError
 from crm.extensions import db
 from crm.forms_common import ConfirmForm
+from crm.links import public_base
 from crm.money import shop_money
+from crm.numbers import whole_number
 from crm.orders.models import RepairOrder
 from crm.orders.service import tracking_url
-from crm.pagination import MAX_ID, date_arg, page_arg
+from crm.pagination import date_arg, page_arg
 from crm.sales import bp, checkout, pricing
 from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
@@ -64,9 +66,10 @@ def new():
     customer = None
     customer_id = request.form.get("customer_id", "")
     if customer_id:  # "New sale for this customer" on the profile
-        if not customer_id.isdigit() or int(customer_id) > MAX_ID:
+        number = whole_number(customer_id)
+        if number is None:
             abort(404)
-        customer = db.session.get(Customer, int(customer_id)) or abort(404)
+        customer = db.session.get(Customer, number) or abort(404)
     sale = checkout.open_sale(db.session, actor=acting_staff(), customer=customer)
     db.session.commit()
     return redirect(url_for("sales.cart", sale_id=sale.id))
@@ -266,14 +269,13 @@ def pay(sale_id: int):
     form = _checkout_form(formdata=request.form)
     if not form.validate_on_submit():
         return _render_cart(db.get_or_404(Sale, sale_id), pay_form=form, code=422)
-    try:
-        expected = int(form.expected_total.data or "")
-    except ValueError:
+    expected = whole_number(form.expected_total.data, maximum=10**18)  # compared with the bill's total
+    if expected is None:
         expected = -1  # tampered or missing: the bill check below refuses it
     tenders = [pricing.Tender(method, amount) for method, amount in form.tenders()]
-    points_text = (form.loyalty_points.data or "0").strip()
-    loyalty = sale_loyalty.LoyaltyRequest(points=int(points_text) if points_text.isdigit() and len(points_text) < 9
-                                          else -1, coupon_code=(form.loyalty_coupon.data or "")[:32])
+    points = whole_number(form.loyalty_points.data or "0", maximum=99_999_999)
+    loyalty = sale_loyalty.LoyaltyRequest(points=-1 if points is None else points,  # -1: refused next to the field
+                                          coupon_code=(form.loyalty_coupon.data or "")[:32])
     loyalty_form = LoyaltyForm(formdata=None, data={"points": max(loyalty.points, 0), "coupon": loyalty.coupon_code})
     try:
         sale = checkout.checkout(
@@ -338,7 +340,7 @@ def receipt(sale_id: int):
     size = "80mm" if request.args.get("size") == "80mm" else "a4"
     url = qr = None
     if sale.repair_order is not None:
-        url = tracking_url(current_app.config["PUBLIC_BASE_URL"] or request.url_root, sale.repair_order.tracking_token)
+        url = tracking_url(public_base(), sale.repair_order.tracking_token)
         qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
     telegram = contact.telegram_link(sale.customer_id) if sale.customer_id else None
     return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,

@@ -54,11 +54,13 @@ def test_manager_creates_and_deactivates_a_technician(page: Page, new_context, s
     expect(bench).to_have_url(re.compile(r"/login\b"))
     expect(bench.get_by_role("heading", name="Log in")).to_be_visible()
 
-    # ...and a new login is refused with a message that says why.
+    # ...and a new login is refused with the words of a wrong password (a message of its own would tell a guesser
+    # that the password is right), plus a hint that a manager can help.
     bench.get_by_label("Username").fill("tech-nina")
     bench.get_by_label("Password").fill("a-long-password-1")
     bench.get_by_role("button", name="Log in").click()
-    expect(bench.get_by_text("This account is deactivated. Ask a manager.")).to_be_visible()
+    expect(bench.get_by_text("Wrong username or password.")).to_be_visible()
+    expect(bench.get_by_text("a deactivated account cannot log in: ask a manager")).to_be_visible()
     expect(bench.get_by_role("heading", name="Log in")).to_be_visible()
     expect(bench.get_by_role("link", name="My queue")).to_have_count(0)
 

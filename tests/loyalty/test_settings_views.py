@@ -95,10 +95,50 @@ def test_coupon_templates_and_promo_codes_are_managed_and_codes_stay_unique(app,
     response = client.post("/loyalty/coupons/promo/new", data=promo)
     assert response.status_code == 422 and "This code is already in use." in response.get_data(as_text=True)
     with app.app_context():
-        coupon = db.session.scalar(select(Coupon).where(Coupon.code == "SPRING-10"))
+        coupon = db.session.scalar(select(Coupon).where(Coupon.code == "SPRING10"))  # as the desk looks it up
         assert coupon.usage_limit == 50 and coupon.valid_until > coupon.valid_from
     page = client.get("/loyalty/coupons").get_data(as_text=True)
-    assert "SPRING-10" in page and "Spring 10" in page
+    assert "SPRING10" in page and "Spring 10" in page
+
+
+@pytest.mark.parametrize("code", ["BLACK-FRIDAY-2026-XY", "SALE_10", "AB", "ŽIVO10"])
+def test_a_promo_code_the_desk_could_not_redeem_is_refused_at_its_field(app, client, manager, code):
+    with app.app_context():
+        template = CouponTemplate(name="Codes", kind="percent", value=1000, categories="accessory", min_bill_minor=0,
+                                  validity_days=30, active=True)
+        db.session.add(template)
+        db.session.commit()
+        template_id = template.id
+    response = client.post("/loyalty/coupons/promo/new", data={
+        "csrf_token": csrf_token(client, "/loyalty/coupons/promo/new"), "template_id": str(template_id),
+        "code": code, "usage_limit": "5", "valid_from": "2026-03-01", "valid_until": "2026-03-31"})
+    assert response.status_code == 422
+    page = FormPage(response.get_data(as_text=True))
+    assert page.errors["code"] == ["A code is 3 to 16 letters (A-Z) and digits; dashes and spaces between them "
+                                   "are left out."]
+    assert page.values["code"] == code
+    with app.app_context():
+        assert db.session.scalar(select(Coupon.id)) is None
+
+
+@pytest.mark.parametrize(("field", "day"), [("valid_from", "0001-01-01"), ("valid_until", "9999-12-31"),
+                                            ("valid_from", "1999-12-31")])
+def test_a_promo_date_beyond_what_the_shop_can_mean_is_refused_at_its_field(app, client, manager, field, day):
+    with app.app_context():
+        template = CouponTemplate(name="Far dates", kind="percent", value=1000, categories="accessory",
+                                  min_bill_minor=0, validity_days=30, active=True)
+        db.session.add(template)
+        db.session.commit()
+        template_id = template.id
+    promo = {"csrf_token": csrf_token(client, "/loyalty/coupons/promo/new"), "template_id": str(template_id),
+             "code": "FAR", "usage_limit": "5", "valid_from": "2026-03-01", "valid_until": "2026-03-31", field: day}
+    response = client.post("/loyalty/coupons/promo/new", data=promo)
+    assert response.status_code == 422
+    page = FormPage(response.get_data(as_text=True))
+    assert page.errors[field] == ["Choose a date from 2000 to ten years from today."]
+    assert page.values[field] == day
+    with app.app_context():
+        assert db.session.scalar(select(Coupon.id)) is None
 
 
 @pytest.mark.parametrize("role", [Role.TECHNICIAN, Role.FRONT_DESK])

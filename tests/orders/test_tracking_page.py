@@ -114,7 +114,8 @@ def test_the_page_speaks_the_customers_language(ukrainian_app, app):
 
 
 def test_the_page_is_rate_limited_per_address(app):
-    """The limiter is module-global: a second app rebinds it to fresh storage (see the login limit test)."""
+    """The limiter is module-global: init_app for a second app rebinds it to a fresh in-memory storage, so this
+    app starts counting at zero (and the shared app's limit of 1000/minute is not in the way)."""
     _, token = _order(app)
     limited = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          TRACKING_RATE_LIMIT="3 per minute")

@@ -115,8 +115,28 @@ def test_a_coupon_applies_on_the_cart_and_is_used_at_payment(app, client, member
 def test_a_tampered_points_field_is_refused_not_a_500(client, member_sale):
     sale_id, _ = member_sale
     values = FormPage(client.get(f"/sales/{sale_id}").get_data(as_text=True)).values
-    for garbage in ("-5", "abc", "99999999999999", "1e3"):
+    for garbage in ("-5", "abc", "99999999999999", "1e3", "²", "①", "٣", "１２", "1_0"):  # ASCII digits only
         response = client.post(f"/sales/{sale_id}/pay", data={
             "csrf_token": values["csrf_token"], "key": values["key"], "expected_total": values["expected_total"],
             "loyalty_points": garbage, "loyalty_coupon": "", "pay_0": "400"})
         assert response.status_code == 422, garbage
+
+
+def test_a_promo_code_made_in_the_settings_is_taken_at_the_cart_as_printed(app, client, auth, member_sale):
+    sale_id, _ = member_sale
+    with app_session(app) as session:
+        template = CouponTemplate(name="Spring", kind="percent", value=1_500, categories="accessory",
+                                  min_bill_minor=0, validity_days=30, active=True)
+        session.add(template)
+        session.flush()
+        template_id = template.id
+    auth.logout()
+    auth.login("manager")  # a manager may also work the desk
+    today = utcnow().date()
+    created = client.post("/loyalty/coupons/promo/new", data={
+        "csrf_token": csrf_token(client, "/loyalty/coupons/promo/new"), "template_id": str(template_id),
+        "code": "Spring-Sale-2026", "usage_limit": "5", "valid_from": str(today), "valid_until": str(today)})
+    assert created.status_code == 302
+    for typed in ("Spring-Sale-2026", "spring sale 2026", "SPRINGSALE2026"):
+        values = FormPage(client.get(f"/sales/{sale_id}?coupon={typed}").get_data(as_text=True)).values
+        assert values["loyalty_coupon"] == "SPRINGSALE2026" and values["expected_total"] == "34000", typed

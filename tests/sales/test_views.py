@@ -278,3 +278,15 @@ def test_a_sale_started_from_the_profile_belongs_to_the_customer_and_shows_there
         assert sale.customer_id == customer_id
         assert sale.number in profile
     assert client.post("/sales/new", data={"csrf_token": token, "customer_id": "99999"}).status_code == 404
+
+
+@pytest.mark.parametrize("customer_id", ["²", "①", "٣", "１２", "-1", "1e3", "1_0", str(2**31)])
+def test_a_customer_id_other_than_ascii_digits_names_no_customer(app, client, desk, customer_id):
+    with app_session(app):
+        factories.customer()  # id 1 to 3 exist, so "٣" or "1_0" read by int() would find someone
+        factories.customer()
+        factories.customer()
+    token = csrf_token(client, "/sales")
+    assert client.post("/sales/new", data={"csrf_token": token, "customer_id": customer_id}).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Sale.id))) == 0
