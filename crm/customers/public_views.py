@@ -9,7 +9,7 @@ from crm.auth.access import public
 from crm.customers import contact
 from crm.customers.models import Customer
 from crm.extensions import csrf, db, limiter
-from crm.notifications.channels import start_code_from_update
+from crm.notifications.channels import UPDATE_MAX_BYTES, MalformedUpdate, parse_update, start_code_from_update
 
 public_bp = Blueprint("customer_public", __name__)
 
@@ -38,8 +38,13 @@ def telegram_webhook():
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not secret or not hmac.compare_digest(secret.encode(), given.encode()):
         abort(404)
-    update = request.get_json(silent=True)
-    found = start_code_from_update(update) if isinstance(update, dict) else None
+    if (request.content_length or 0) > UPDATE_MAX_BYTES:
+        return jsonify(ok=False, description="The body is too large for a Telegram update."), 413
+    try:  # read one byte past the limit: a chunked body has no Content-Length to check first
+        update = parse_update(request.stream.read(UPDATE_MAX_BYTES + 1))
+    except MalformedUpdate as problem:
+        return jsonify(ok=False, description=f"Not a Telegram update: {problem}."), 400
+    found = start_code_from_update(update)
     if found is not None:
         chat_id, code = found
         if contact.link_telegram_chat(db.session, code, chat_id) is not None:

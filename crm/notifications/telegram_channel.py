@@ -1,5 +1,6 @@
 """Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" updates."""
 
+import json
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -90,6 +91,30 @@ class TelegramChannel:
 
     def _error(self, reason: str, permanent: bool = False) -> ChannelError:
         return ChannelError(self._scrub(reason), permanent=permanent)
+
+
+# A Telegram update is a few kilobytes at most (a 4096-character message and its metadata); a body above
+# this is not one, and its JSON is never parsed.
+UPDATE_MAX_BYTES = 64 * 1024
+
+
+class MalformedUpdate(ValueError):
+    """A webhook body that is not a Telegram update: too large, not JSON, nested too deep, not an object."""
+
+
+def parse_update(body: bytes) -> dict:
+    """The update posted to the webhook as a JSON object; MalformedUpdate for anything else."""
+    if len(body) > UPDATE_MAX_BYTES:
+        raise MalformedUpdate(f"the body is larger than {UPDATE_MAX_BYTES} bytes")
+    try:
+        update = json.loads(body)
+    except RecursionError:  # the C decoder's answer to "[[[[...": depth beyond the interpreter's limit
+        raise MalformedUpdate("the JSON is nested too deep") from None
+    except ValueError:  # also UnicodeDecodeError
+        raise MalformedUpdate("the body is not JSON") from None
+    if not isinstance(update, dict):
+        raise MalformedUpdate("the body is not a JSON object")
+    return update
 
 
 _START = re.compile(r"/start ([A-Za-z0-9_-]{1,64})")

@@ -92,7 +92,7 @@ def test_the_webhook_refuses_without_the_secret_and_ignores_forged_codes(app, cl
     assert client.post("/telegram/webhook", json=update,
                        headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}).status_code == 200
     assert client.post("/telegram/webhook", data="not json", headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"},
-                       content_type="application/json").status_code == 200
+                       content_type="application/json").status_code == 400  # not an update: a clear 4xx
     with app.app_context():
         assert db.session.get(Customer, customer_id).telegram_chat_id is None
 
