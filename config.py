@@ -84,6 +84,9 @@ class Config:
     # Languages the manager can write message templates in (a customer's language picks one).
     MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",")
                          if code.strip()]
+    # An unsubscribe link stops working this many days after its message was written (then its page says
+    # how to opt out at the shop).
+    UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "180"))
     NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
     # Development only: run the scheduler inside the web process (never under gunicorn).
     SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)

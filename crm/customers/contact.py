@@ -3,7 +3,8 @@ that links a Telegram chat."""
 
 import base64
 import hmac
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,26 +19,45 @@ from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent, enqueue
 
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe-marketing")
 
 
-def unsubscribe_token(customer_id: int) -> str:
-    return _serializer().dumps(customer_id)
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    customer_id: int
+    expired: bool
 
 
-def customer_id_from_token(token: str) -> int | None:
-    """The customer a token was signed for, or None for anything forged or damaged."""
+def unsubscribe_token(customer_id: int, now: datetime | None = None) -> str:
+    """The signed customer id and the day the link was made (days since 1970, UTC)."""
+    return _serializer().dumps([customer_id, (now or utcnow()).date().toordinal() - _EPOCH_DAY])
+
+
+def read_unsubscribe_token(token: str, now: datetime | None = None) -> UnsubscribeLink | None:
+    """The link a token stands for, or None for anything forged or damaged. A link made more than
+    UNSUBSCRIBE_LINK_DAYS ago has expired, and so has one of the first version (a bare id, no date)."""
     try:
         value = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if _is_id(value):
+        return UnsubscribeLink(value, expired=True)
+    if not (isinstance(value, list) and len(value) == 2 and _is_id(value[0]) and _is_id(value[1])):
+        return None
+    age = (now or utcnow()).date().toordinal() - _EPOCH_DAY - value[1]
+    return UnsubscribeLink(value[0], expired=age > current_app.config["UNSUBSCRIBE_LINK_DAYS"])
 
 
-def unsubscribe_url(customer_id: int) -> str:
-    return public_url(f"/u/{unsubscribe_token(customer_id)}")
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def unsubscribe_url(customer_id: int, now: datetime | None = None) -> str:
+    return public_url(f"/u/{unsubscribe_token(customer_id, now)}")
 
 
 def recipient(customer: Customer) -> Recipient:
