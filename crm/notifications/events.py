@@ -33,6 +33,25 @@ SAMPLE = {
 }
 
 
+
+def _text(length: int) -> str:
+    """``length`` characters in two-letter words: as many characters and words as the field holds."""
+    return ("Шв " * length)[:length]
+
+
+MAX_POINTS = 2**31 - 1  # an Integer column
+# The longest values the fields allow: a template is also tried on these before it is saved, so that one
+# quick on the sample but slow on a real customer's data (loops over a long name, a large balance) is refused.
+LONGEST = {
+    "customer_name": _text(120), "shop_name": _text(120), "shop_phone": "+" + "9" * 19,
+    "order_number": _text(32), "device": _text(20 + 1 + 60 + 1 + 80), "tracking_url": "https://" + "w" * 200,
+    "status": _text(40), "total": "9" * 16 + ".99 UAH", "points_earned": MAX_POINTS, "points_balance": MAX_POINTS,
+    "tier_name": _text(40), "previous_tier_name": _text(40), "direction": "down", "bonus_points": MAX_POINTS,
+    "years": 150, "points_expiring": MAX_POINTS, "expires_on": "2099-12-31", "referral_code": _text(16),
+    "unsubscribe_url": "https://" + "w" * 300,
+}
+
+
 @dataclass(frozen=True)
 class Event:
     code: str
@@ -54,6 +73,9 @@ class Event:
 
     def sample(self) -> dict:
         return {name: SAMPLE[name] for name in self.all_variables}
+
+    def longest(self) -> dict:
+        return {name: LONGEST[name] for name in self.all_variables}
 
 
 EVENTS: dict[str, Event] = {e.code: e for e in [
