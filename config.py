@@ -81,6 +81,8 @@ class Config:
     TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
     # Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every webhook call (setWebhook's secret_token).
     TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+    # Days the one-time code of a receipt's Telegram /start link works (longer than a repair waits for parts).
+    TELEGRAM_CODE_DAYS = int(os.environ.get("TELEGRAM_CODE_DAYS", "90"))
     # Languages the manager can write message templates in (a customer's language picks one).
     MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",")
                          if code.strip()]

@@ -33,3 +33,7 @@ class UnsubscribeForm(CrmForm):
     """The one button of the public unsubscribe page (its CSRF token proves a person pressed it)."""
 
     submit = SubmitField(_l("Unsubscribe from offers and greetings"))
+
+
+class TelegramLinkForm(CrmForm):
+    """The desk's Telegram buttons on the customer page (a new link, unlink): only the CSRF token."""

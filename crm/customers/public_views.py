@@ -1,16 +1,17 @@
 """Pages a customer reaches without logging in: the unsubscribe link of marketing messages,
-and the Telegram webhook that links a chat when the customer sends the bot their /start code."""
+and the Telegram webhook that links a chat when the customer sends the bot their /start code (or the linked
+chat confirms a new one)."""
 
 import hmac
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from crm.auth.access import public
-from crm.customers import contact
+from crm.customers import contact, telegram
 from crm.customers.forms import UnsubscribeForm
 from crm.customers.models import Customer
 from crm.extensions import csrf, db, limiter
-from crm.notifications.channels import UPDATE_MAX_BYTES, MalformedUpdate, parse_update, start_code_from_update
+from crm.notifications.channels import UPDATE_MAX_BYTES, MalformedUpdate, parse_update
 
 public_bp = Blueprint("customer_public", __name__)
 
@@ -55,9 +56,6 @@ def telegram_webhook():
         update = parse_update(request.stream.read(UPDATE_MAX_BYTES + 1))
     except MalformedUpdate as problem:
         return jsonify(ok=False, description=f"Not a Telegram update: {problem}."), 400
-    found = start_code_from_update(update)
-    if found is not None:
-        chat_id, code = found
-        if contact.link_telegram_chat(db.session, code, chat_id) is not None:
-            db.session.commit()
+    telegram.receive_update(db.session, update)
+    db.session.commit()
     return jsonify(ok=True)

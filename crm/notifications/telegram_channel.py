@@ -1,4 +1,5 @@
-"""Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" updates."""
+"""Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" and "/confirm CODE"
+updates."""
 
 import json
 import re
@@ -117,23 +118,25 @@ def parse_update(body: bytes) -> dict:
     return update
 
 
-_START = re.compile(r"/start ([A-Za-z0-9_-]{1,64})")
+_COMMAND = re.compile(r"/(start|confirm) ([A-Za-z0-9_-]{1,64})")
 
 
-def start_code_from_update(update: Any) -> tuple[str, str] | None:
-    """(chat id, code) when a Telegram update is a message reading "/start CODE", else None.
+def command_from_update(update: Any) -> tuple[str, str, str] | None:
+    """(chat id, "start" or "confirm", its argument) when a Telegram update is a private chat's message
+    reading "/start CODE" or "/confirm CODE", else None.
 
-    The update comes from the webhook, so anyone can post anything: any other shape is None."""
+    The update may come from the webhook, so anyone could have shaped it: any other shape is None. A group
+    chat is None too: a customer's messages go to the customer, not to a group someone added the bot to."""
     message = update.get("message") if isinstance(update, Mapping) else None
     if not isinstance(message, Mapping):
         return None
     text, chat = message.get("text"), message.get("chat")
-    if not isinstance(text, str) or not isinstance(chat, Mapping):
+    if not isinstance(text, str) or not isinstance(chat, Mapping) or chat.get("type") != "private":
         return None
-    match = _START.fullmatch(text.strip())
+    match = _COMMAND.fullmatch(text.strip())
     chat_id = chat.get("id")
     if not match or not isinstance(chat_id, int | str):
         return None
     if not re.fullmatch(r"-?[0-9]{1,20}", str(chat_id)):  # Telegram sends numbers; True, "abc" fail here
         return None
-    return str(chat_id), match.group(1)
+    return str(chat_id), match.group(1), match.group(2)

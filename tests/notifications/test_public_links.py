@@ -3,9 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from crm.customers import contact
+from crm.customers import contact, telegram
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.extensions import db
@@ -131,30 +130,12 @@ def test_a_damaged_or_forged_link_changes_nothing(app, client, token):
         assert db.session.get(Customer, customer_id).marketing_consent is True
 
 
-def test_the_bots_start_code_links_the_customers_chat(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "1:t")
-    with app_session(app):
-        customer = factories.customer()
-        code = contact.telegram_start_code(customer.id)
-        customer_id = customer.id
-    update = {"update_id": 5, "message": {"chat": {"id": 777001}, "text": f"/start {code}"}}
-    response = client.post("/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
-    assert response.status_code == 200
-    with app.app_context():
-        assert db.session.get(Customer, customer_id).telegram_chat_id == "777001"
-        [confirmation] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "telegram_linked"))
-        assert (confirmation.channel, confirmation.address) == ("telegram", "777001")
-    client.post("/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
-    with app.app_context():  # Telegram resends an update it thinks was lost: one confirmation still
-        assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "telegram_linked")).all()) == 1
-
-
 def test_the_webhook_refuses_without_the_secret_and_ignores_forged_codes(app, client):
     with app_session(app):
         customer = factories.customer()
         customer_id = customer.id
-        forged = f"{customer.id}-AAAAAAAAAAAAAAAAAAAAAA"
-    update = {"update_id": 6, "message": {"chat": {"id": 1}, "text": f"/start {forged}"}}
+        old_style = f"{customer.id}-AAAAAAAAAAAAAAAAAAAAAA"  # the id-and-HMAC codes of the first version
+    update = {"update_id": 6, "message": {"chat": {"id": 1, "type": "private"}, "text": f"/start {old_style}"}}
     assert client.post("/telegram/webhook", json=update).status_code == 404
     assert client.post("/telegram/webhook", json=update,
                        headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}).status_code == 200
@@ -193,17 +174,17 @@ def test_without_a_webhook_the_scheduler_polls_the_bot_and_links_chats(app, http
     monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", "")
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "42:bot-token")
     monkeypatch.setitem(app.config, "TELEGRAM_API_BASE", http_recorder.url)
-    with app_session(app):
+    with app_session(app) as session:
         customer = factories.customer()
-        customer_id, code = customer.id, contact.telegram_start_code(customer.id)
+        customer_id, code = customer.id, telegram.issue_code(session, customer.id).code
     http_recorder.respond(200, {"ok": True, "result": [
-        {"update_id": 900, "message": {"chat": {"id": 31337}, "text": f"/start {code}"}},
-        {"update_id": 901, "message": {"chat": {"id": 5}, "text": "hello"}},
-        {"update_id": 902, "message": {"chat": {"id": 6}, "text": "/start 1-forged"}},
+        {"update_id": 900, "message": {"chat": {"id": 31337, "type": "private"}, "text": f"/start {code}"}},
+        {"update_id": 901, "message": {"chat": {"id": 5, "type": "private"}, "text": "hello"}},
+        {"update_id": 902, "message": {"chat": {"id": 6, "type": "private"}, "text": "/start 1-forged"}},
     ]})
     http_recorder.respond(200, {"ok": True, "result": []})
-    assert scheduler.run_job(app, "telegram-updates") == "3 updates, 1 chats linked"
-    assert scheduler.run_job(app, "telegram-updates") == "0 updates, 0 chats linked"
+    assert scheduler.run_job(app, "telegram-updates") == "3 updates, 1 chats linked, 0 awaiting confirmation"
+    assert scheduler.run_job(app, "telegram-updates") == "0 updates, 0 chats linked, 0 awaiting confirmation"
     first, second = http_recorder.requests
     assert first.path == "/bot42:bot-token/getUpdates" and first.json["offset"] == 0
     assert second.json["offset"] == 903  # the updates read are confirmed, never read twice
@@ -216,10 +197,10 @@ def test_without_a_webhook_the_scheduler_polls_the_bot_and_links_chats(app, http
 
 def test_receipts_print_the_customers_telegram_link_when_the_shop_has_a_bot(app, client, auth, monkeypatch):
     monkeypatch.setitem(app.config, "TELEGRAM_BOT_USERNAME", "@FixItShopBot")
-    with app_session(app):
+    with app_session(app) as session:
         customer = factories.customer()
         order = factories.order(customer)
-        link = f"https://t.me/FixItShopBot?start={contact.telegram_start_code(customer.id)}"
+        link = f"https://t.me/FixItShopBot?start={telegram.current_code(session, customer.id).code}"
         order_id = order.id
     auth.login("front_desk")
     assert link in client.get(f"/orders/{order_id}/receipt").get_data(as_text=True)
