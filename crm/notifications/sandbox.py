@@ -115,7 +115,7 @@ def _check_numbers(values: Iterable[Any]) -> None:
             raise LimitExceeded("number")
 
 
-def _check_replace(text: str, old: Any, new: Any, count: Any = -1) -> None:
+def _check_replace(text: str, old: Any = "", new: Any = "", count: Any = -1) -> None:
     if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
         return
     found = text.count(old) if old else len(text) + 1
@@ -153,7 +153,7 @@ def _bounded_filter(name: str, func: Callable) -> Callable:
         head, value, rest = args[:passes_first], args[passes_first], list(args[passes_first + 1:])
         _check_numbers([*rest, *kwargs.values()])
         if name == "replace":
-            _check_replace(str(value), *rest[:3])
+            _check_replace(str(value), *rest[:3], **{k: v for k, v in kwargs.items() if k in ("old", "new", "count")})
         elif name == "join":
             value = list(value)
             _check_join(rest[0] if rest else kwargs.get("d", ""), value)

@@ -142,6 +142,7 @@ SLOW_EVERYWHERE = {
     "exponential macro": "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(22) }}",
     "padding": "{{ customer_name.center(10 ** 8) }}",
     "replace amplification": "{{ (customer_name * 100)|replace('', customer_name * 100) }}",
+    "replace by keyword": "{{ (customer_name * 100)|replace(old='', new=customer_name * 100) }}",
     "join amplification": "{{ (customer_name * 100).join(customer_name * 100) }}",
     "the format filter": "{{ '%99999999s'|format(customer_name) }}",
     "wide format": "{{ '{:>99999999}'.format(customer_name) }}",
