@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.models import Role, StaffUser
+from crm.customers import telegram
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
@@ -127,6 +128,7 @@ def create_order(session: Session, customer: Customer, data: OrderData, *, creat
                                   changed_by_id=order.created_by_id, changed_at=now, note=""))
     session.flush()
     messages.order_received(session, order)
+    telegram.receipt_code(session, customer, now=now)  # the intake receipt's /start link
     return order
 
 
