@@ -85,9 +85,14 @@ class Config:
     TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
     # Telegram sends this in X-Telegram-Bot-Api-Secret-Token with every webhook call (setWebhook's secret_token).
     TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+    # Days the one-time code of a receipt's Telegram /start link works (longer than a repair waits for parts).
+    TELEGRAM_CODE_DAYS = int(os.environ.get("TELEGRAM_CODE_DAYS", "90"))
     # Languages the manager can write message templates in (a customer's language picks one).
     MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",")
                          if code.strip()]
+    # An unsubscribe link stops working this many days after its message was written (then its page says
+    # how to opt out at the shop).
+    UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "180"))
     NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
     # Development only: run the scheduler inside the web process (never under gunicorn).
     SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)

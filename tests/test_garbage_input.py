@@ -243,3 +243,24 @@ def test_a_nul_byte_is_refused_at_the_field_and_the_rest_is_kept(app, auth, clie
     assert response.status_code == 200
     assert re.search(r'id="name-error"', html)
     assert "Keeps this note" in html
+
+
+WEBHOOK_GARBAGE = [
+    b"[" * 100_000 + b"]" * 100_000,  # nested deeper than Python's recursion limit
+    b'{"message": ' * 5_000 + b"{}" + b"}" * 5_000,
+    b'{"update_id": 1, "message": {"text": "' + b"x" * 300_000 + b'"}}',  # far larger than any update
+    b"x" * 2_000_000,  # above the app's upload limit too
+    b"{not json",
+    b"\xff\xfe\x00",
+    b"[1, 2]",
+    b'"an update?"',
+    b"",
+]
+
+
+@pytest.mark.parametrize("body", WEBHOOK_GARBAGE, ids=lambda body: repr(body[:12]))
+def test_garbage_posted_to_the_telegram_webhook_gets_a_clear_4xx(app, client, monkeypatch, body):
+    monkeypatch.setitem(app.config, "TELEGRAM_WEBHOOK_SECRET", "hook-secret")
+    response = client.post("/telegram/webhook", data=body, content_type="application/json",
+                           headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+    assert 400 <= response.status_code < 500

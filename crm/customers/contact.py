@@ -1,9 +1,8 @@
-"""How the shop reaches a customer: the outbox's Recipient, the signed unsubscribe link and the code
-that links a Telegram chat."""
+"""How the shop reaches a customer: the outbox's Recipient and the signed unsubscribe link (the Telegram
+link's codes are in crm.customers.telegram)."""
 
-import base64
-import hmac
-from dataclasses import replace
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -16,29 +15,47 @@ from crm.database import utcnow
 from crm.links import public_url
 from crm.notifications.events import EVENTS
 from crm.notifications.models import OutboxMessage
-from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent, enqueue
-from crm.numbers import whole_number
+from crm.notifications.outbox import UNSUBSCRIBED, Recipient, cancel_unsent
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe-marketing")
 
 
-def unsubscribe_token(customer_id: int) -> str:
-    return _serializer().dumps(customer_id)
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    customer_id: int
+    expired: bool
 
 
-def customer_id_from_token(token: str) -> int | None:
-    """The customer a token was signed for, or None for anything forged or damaged."""
+def unsubscribe_token(customer_id: int, now: datetime | None = None) -> str:
+    """The signed customer id and the day the link was made (days since 1970, UTC)."""
+    return _serializer().dumps([customer_id, (now or utcnow()).date().toordinal() - _EPOCH_DAY])
+
+
+def read_unsubscribe_token(token: str, now: datetime | None = None) -> UnsubscribeLink | None:
+    """The link a token stands for, or None for anything forged or damaged. A link made more than
+    UNSUBSCRIBE_LINK_DAYS ago has expired, and so has one of the first version (a bare id, no date)."""
     try:
         value = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if _is_id(value):
+        return UnsubscribeLink(value, expired=True)
+    if not (isinstance(value, list) and len(value) == 2 and _is_id(value[0]) and _is_id(value[1])):
+        return None
+    age = (now or utcnow()).date().toordinal() - _EPOCH_DAY - value[1]
+    return UnsubscribeLink(value[0], expired=age > current_app.config["UNSUBSCRIBE_LINK_DAYS"])
 
 
-def unsubscribe_url(customer_id: int) -> str:
-    return public_url(f"/u/{unsubscribe_token(customer_id)}")
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def unsubscribe_url(customer_id: int, now: datetime | None = None) -> str:
+    return public_url(f"/u/{unsubscribe_token(customer_id, now)}")
 
 
 def recipient(customer: Customer) -> Recipient:
@@ -59,43 +76,6 @@ def unsubscribe(session: Session, customer: Customer) -> bool:
     cancel_unsent(session, customer.id, kind="marketing", reason=UNSUBSCRIBED)
     session.flush()
     return was_on
-
-
-def telegram_start_code(customer_id: int) -> str:
-    """The code of the customer's Telegram deep link (t.me/<bot>?start=<code>): the id and an HMAC of
-    it, so it cannot be guessed or altered, needs no storage, and fits Telegram's 64 characters."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"telegram:{customer_id}".encode(), "sha256")
-    return f"{customer_id}-{base64.urlsafe_b64encode(digest.digest()[:16]).decode().rstrip('=')}"
-
-
-def customer_id_from_start_code(code: str) -> int | None:
-    head, _, _tail = code.partition("-")
-    customer_id = whole_number(head)
-    if customer_id is None:
-        return None
-    return customer_id if hmac.compare_digest(telegram_start_code(customer_id), code) else None
-
-
-def telegram_link(customer_id: int) -> str | None:
-    """The deep link printed on receipts, when the shop has a bot."""
-    bot = current_app.config.get("TELEGRAM_BOT_USERNAME")
-    return f"https://t.me/{bot.lstrip('@')}?start={telegram_start_code(customer_id)}" if bot else None
-
-
-def link_telegram_chat(session: Session, code: str, chat_id: str) -> Customer | None:
-    """Record the chat that sent "/start <code>"; None when the code is not one of ours."""
-    customer_id = customer_id_from_start_code(code)
-    customer = session.get(Customer, customer_id) if customer_id is not None else None
-    if customer is None:
-        return None
-    customer.telegram_chat_id = chat_id
-    session.flush()
-    # Tell the chat it worked, in Telegram whatever the customer's usual channel.
-    enqueue(session, replace(recipient(customer), preferred_channel="telegram"), "telegram_linked",
-            {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
-             "shop_phone": current_app.config["SHOP_PHONE"]},
-            dedupe_key=f"telegram:{customer.id}:{chat_id}")
-    return customer
 
 
 def recent_messages(session: Session, customer_id: int, limit: int = 10) -> list[OutboxMessage]:

@@ -27,3 +27,13 @@ class CustomerForm(CrmForm):
                                          *[(code, code) for code in current_app.config["MESSAGE_LANGUAGES"]]])
         if self.language.data is None:
             self.language.data = ""
+
+
+class UnsubscribeForm(CrmForm):
+    """The one button of the public unsubscribe page (its CSRF token proves a person pressed it)."""
+
+    submit = SubmitField(_l("Unsubscribe from offers and greetings"))
+
+
+class TelegramLinkForm(CrmForm):
+    """The desk's Telegram buttons on the customer page (a new link, unlink): only the CSRF token."""

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, SmallInteger, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -45,3 +45,31 @@ class Customer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Customer {self.id} {self.phone}>"
+
+
+class TelegramCode(db.Model):
+    """A one-time code of the Telegram deep link (t.me/<bot>?start=<code>) printed on a receipt or shown to
+    the desk (crm.customers.telegram has the rules).
+
+    active: not used yet, until expires_at. linked: a chat sent it and became the customer's chat.
+    awaiting_confirmation: a chat sent it while another chat was linked; the linked chat must answer
+    "/confirm <confirm_code>" before confirm_until. confirmed: it did, and the new chat is linked.
+    revoked: replaced (another code linked, the desk unlinked the chat or issued a new code)."""
+
+    __tablename__ = "customers_telegram_code"
+    __table_args__ = (
+        CheckConstraint("state IN ('active', 'linked', 'awaiting_confirmation', 'confirmed', 'revoked')",
+                        name="state_known"),
+        Index("ix_customers_telegram_code_customer_state", "customer_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers_customer.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(24), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    chat_id: Mapped[str | None] = mapped_column(String(32))  # the chat that sent the code
+    confirm_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    confirm_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,10 +1,11 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
-from crm.customers import bp, contact, service
-from crm.customers.forms import CustomerForm
+from crm.customers import bp, service, telegram
+from crm.customers.forms import CustomerForm, TelegramLinkForm
 from crm.customers.models import Customer
 from crm.customers.profile import profile_sections
 from crm.extensions import db
@@ -79,8 +80,34 @@ def render_profile(customer: Customer, code: int = 200, refused: dict | None = N
         context = section.context(db.session, customer)
         context.update({name: form for name, form in (refused or {}).items() if name in context})
         sections.append((section.template, context))
-    return render_template("customers/profile.html", customer=customer, sections=sections,
-                           telegram_link=contact.telegram_link(customer.id)), code
+    desk = current_user.has_role(Role.FRONT_DESK)  # the Telegram code is for the desk to hand over, not for all
+    return render_template("customers/profile.html", customer=customer, sections=sections, desk=desk,
+                           telegram_link=telegram.shown_link(db.session, customer.id) if desk else None,
+                           telegram_form=TelegramLinkForm(), has_bot=bool(telegram.bot_username())), code
+
+
+@bp.route("/<int:customer_id>/telegram/code", methods=["POST"])
+@roles_required(Role.FRONT_DESK)
+def new_telegram_code(customer_id: int):
+    """A new Telegram link for the customer at the desk (the ones printed before stop working)."""
+    customer = _get_customer(customer_id)
+    if TelegramLinkForm().validate_on_submit() and telegram.bot_username():
+        telegram.issue_code(db.session, customer.id, fresh=True)
+        db.session.commit()
+        flash(_("A new Telegram link is shown below. The customer opens it and presses Start."), "success")
+    return redirect(url_for("customers.profile", customer_id=customer.id))
+
+
+@bp.route("/<int:customer_id>/telegram/unlink", methods=["POST"])
+@roles_required(Role.FRONT_DESK)
+def unlink_telegram(customer_id: int):
+    """For a customer who lost the phone of the linked chat: unlink it; the new link is shown below."""
+    customer = _get_customer(customer_id)
+    if TelegramLinkForm().validate_on_submit():
+        telegram.unlink(db.session, customer)
+        db.session.commit()
+        flash(_("Telegram unlinked. Links printed before no longer work."), "success")
+    return redirect(url_for("customers.profile", customer_id=customer.id))
 
 
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])

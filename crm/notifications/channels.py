@@ -18,11 +18,12 @@ from typing import Any
 from .channel_base import Channel, ChannelError, OutgoingMessage, SendResult
 from .email_channel import EmailChannel
 from .sms_channel import SmsChannel, fill_placeholders
-from .telegram_channel import TelegramChannel, start_code_from_update
+from .telegram_channel import UPDATE_MAX_BYTES, MalformedUpdate, TelegramChannel, command_from_update, parse_update
 
 __all__ = [
-    "Channel", "ChannelError", "EmailChannel", "OutgoingMessage", "SendResult", "SmsChannel", "TelegramChannel",
-    "channels_from_config", "fill_placeholders", "start_code_from_update",
+    "UPDATE_MAX_BYTES", "Channel", "ChannelError", "EmailChannel", "MalformedUpdate", "OutgoingMessage", "SendResult",
+    "SmsChannel", "TelegramChannel", "channels_from_config", "command_from_update", "fill_placeholders",
+    "parse_update",
 ]
 
 

@@ -29,7 +29,26 @@ SAMPLE = {
     "status": "Awaiting parts", "total": "1,250.00 UAH", "points_earned": 62, "points_balance": 340,
     "tier_name": "Silver", "previous_tier_name": "Bronze", "direction": "up", "bonus_points": 100,
     "years": 2, "points_expiring": 120, "expires_on": "2026-12-31", "referral_code": "K7PQ2M",
-    "unsubscribe_url": "https://shop.example/u/token",
+    "unsubscribe_url": "https://shop.example/u/token", "confirm_code": "7KQ2M9XD",
+}
+
+
+
+def _text(length: int) -> str:
+    """``length`` characters in two-letter words: as many characters and words as the field holds."""
+    return ("Шв " * length)[:length]
+
+
+MAX_POINTS = 2**31 - 1  # an Integer column
+# The longest values the fields allow: a template is also tried on these before it is saved, so that one
+# quick on the sample but slow on a real customer's data (loops over a long name, a large balance) is refused.
+LONGEST = {
+    "customer_name": _text(120), "shop_name": _text(120), "shop_phone": "+" + "9" * 19,
+    "order_number": _text(32), "device": _text(20 + 1 + 60 + 1 + 80), "tracking_url": "https://" + "w" * 200,
+    "status": _text(40), "total": "9" * 16 + ".99 UAH", "points_earned": MAX_POINTS, "points_balance": MAX_POINTS,
+    "tier_name": _text(40), "previous_tier_name": _text(40), "direction": "down", "bonus_points": MAX_POINTS,
+    "years": 150, "points_expiring": MAX_POINTS, "expires_on": "2099-12-31", "referral_code": _text(16),
+    "unsubscribe_url": "https://" + "w" * 300, "confirm_code": "W" * 16,
 }
 
 
@@ -54,6 +73,9 @@ class Event:
 
     def sample(self) -> dict:
         return {name: SAMPLE[name] for name in self.all_variables}
+
+    def longest(self) -> dict:
+        return {name: LONGEST[name] for name in self.all_variables}
 
 
 EVENTS: dict[str, Event] = {e.code: e for e in [
@@ -104,6 +126,31 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           "{{ shop_name }}.\n\n{{ shop_name }} {{ shop_phone }}",
           {},
           sms="{{ shop_name }}: Telegram linked."),
+    # To the chat already linked when another chat sends a valid code: that chat is linked only once this one
+    # answers "/confirm <code>" (crm.customers.telegram).
+    Event("telegram_relink_requested", _l("Telegram: confirm a new chat"), SERVICE,
+          "{{ shop_name }}: move your messages to another Telegram chat?",
+          "Hello {{ customer_name }},\n\nsomeone used the Telegram link of your receipt from another chat. "
+          "If it was you, send this here within 24 hours:\n/confirm {{ confirm_code }}\n"
+          "If it was not you, ignore this message: this chat keeps getting the messages from {{ shop_name }}.\n\n"
+          "{{ shop_name }} {{ shop_phone }}",
+          {"confirm_code": _l("The code the linked chat sends back to confirm")},
+          sms="{{ shop_name }}: to move your messages to another Telegram chat, send /confirm {{ confirm_code }} "
+              "in this one."),
+    # To the new chat (which may not be the customer's: it only had the receipt), so it names no one.
+    Event("telegram_relink_waiting", _l("Telegram: waiting for the linked chat"), SERVICE,
+          "{{ shop_name }}: Telegram already linked",
+          "This account already gets its messages in another Telegram chat, and that chat has been asked to "
+          "confirm the change. No longer have it? Ask at the desk of {{ shop_name }} to unlink it, then open the "
+          "link they give you.\n\n{{ shop_name }} {{ shop_phone }}",
+          {},
+          sms="{{ shop_name }}: Telegram already linked; the linked chat was asked to confirm."),
+    Event("telegram_code_unusable", _l("Telegram: link used or expired"), SERVICE,
+          "{{ shop_name }}: this Telegram link no longer works",
+          "This Telegram link has been used already or has expired. Ask {{ shop_name }} for a new one: the desk "
+          "can give it to you.\n\n{{ shop_name }} {{ shop_phone }}",
+          {},
+          sms="{{ shop_name }}: this Telegram link was used or has expired; ask the desk for a new one."),
     Event("birthday", _l("Birthday greeting"), MARKETING,
           "Happy birthday from {{ shop_name }}",
           "Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "

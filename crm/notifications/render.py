@@ -1,46 +1,27 @@
 """Rendering messages from the manager's templates in Jinja's sandbox.
 
-Templates are written by staff, so they run in ``ImmutableSandboxedEnvironment``: attribute access
-to Python internals (``__class__``, ``mro``, ...) raises SecurityError, and the variables are plain
-strings and numbers, never model objects. A template that fails is refused when it is saved; at send
-time the shipped default is used instead, so a broken template never loses a message."""
+Templates are written by staff, so they run in a bounded ``ImmutableSandboxedEnvironment``
+(crm.notifications.sandbox): attribute access to Python internals (``__class__``, ``mro``, ...) raises
+SecurityError, the variables are plain strings and numbers, never model objects, and the work, time and
+size of a render are bounded. A template that fails, on the sample data or on the longest values the
+fields allow, is refused when it is saved; at send time the shipped default is used instead, so a broken
+or costly template never loses a message nor slows the request that queues it."""
 
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import TemplateError
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.locales import in_language
-from crm.notifications.events import EVENTS, Event
+from crm.notifications import sandbox
+from crm.notifications.events import EVENTS, LONGEST, MAX_POINTS, Event
 from crm.notifications.models import MessageTemplate
 
 MAX_SUBJECT = 300
 MAX_BODY = 5000
-
-MAX_REPEAT = 10_000
-
-
-class MessageSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, also refusing the two operators that can exhaust memory or CPU from one line
-    ("x" * 10**9, 9 ** 9 ** 9)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
-                    raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-_text_env = MessageSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class TemplateProblem(Exception):
@@ -57,13 +38,30 @@ class Rendered:
 
 
 def render_string(source: str, variables: dict) -> str:
-    """Render one template string in the sandbox; any failure becomes a TemplateProblem."""
+    """Render one template string in the bounded sandbox; any failure becomes a TemplateProblem."""
     try:
-        return _text_env.from_string(source).render(**variables)
+        return sandbox.render_bounded(source, variables)
+    except sandbox.LimitExceeded as error:
+        raise TemplateProblem(limit_reason(error.limit)) from None
     except TemplateError as error:  # SecurityError, UndefinedError and TemplateSyntaxError are TemplateErrors
         raise TemplateProblem(str(error)[:300]) from None
     except (ArithmeticError, TypeError, ValueError, OverflowError, RecursionError) as error:
         raise TemplateProblem(f"{type(error).__name__}: {str(error)[:250]}") from None
+
+
+def limit_reason(limit: str) -> str:
+    """Which bound a template went over, in words for the manager."""
+    if limit == "steps":
+        return _("it does too much work (more than %(n)d loop rounds, calls and operations).", n=sandbox.MAX_STEPS)
+    if limit == "time":
+        return _("it takes longer than %(ms)d ms to write.", ms=int(sandbox.TIME_BUDGET * 1000))
+    if limit == "output":
+        return _("it writes more than %(n)d characters.", n=sandbox.MAX_OUTPUT)
+    if limit == "range":
+        return _("range() may count at most %(n)d numbers.", n=sandbox.MAX_RANGE)
+    if limit == "number":
+        return _("widths and counts above %(n)d are not allowed.", n=sandbox.MAX_NUMBER_ARG)
+    return _("it makes a text or a list longer than %(n)d characters.", n=sandbox.MAX_VALUE)
 
 
 def text_to_html(text: str, unsubscribe_url: str | None, unsubscribe_label: str = "Unsubscribe") -> str:
@@ -95,9 +93,19 @@ def find_template(session: Session, event: str, channel: str, language: str) -> 
 
 
 def check_template(event: Event, subject: str, body: str, language: str | None = None) -> Rendered:
-    """Render a template on the event's sample data; raises TemplateProblem if it cannot be used."""
-    return render(event, subject, body, event.sample(), unsubscribe_url=event.sample().get("unsubscribe_url"),
-                  language=language)
+    """The template rendered on the event's sample data (the preview). Raises TemplateProblem if it cannot
+    be used: on the sample data, or on the longest values the fields allow (where a loop over a name or a
+    balance shows what it costs on a real customer)."""
+    preview = render(event, subject, body, event.sample(), unsubscribe_url=event.sample().get("unsubscribe_url"),
+                     language=language)
+    try:
+        render(event, subject, body, event.longest(), unsubscribe_url=event.longest().get("unsubscribe_url"),
+               language=language)
+    except TemplateProblem as problem:
+        raise TemplateProblem(_("with the longest values a customer's data can have (a name of %(name)d "
+                                "characters, a balance of %(points)d points) %(why)s",
+                                name=len(LONGEST["customer_name"]), points=MAX_POINTS, why=problem.message)) from None
+    return preview
 
 
 def unsubscribe_label(language: str | None) -> str:

@@ -1,5 +1,7 @@
-"""Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" updates."""
+"""Telegram through the Bot API: sending from the shop's bot, and reading "/start CODE" and "/confirm CODE"
+updates."""
 
+import json
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -92,23 +94,49 @@ class TelegramChannel:
         return ChannelError(self._scrub(reason), permanent=permanent)
 
 
-_START = re.compile(r"/start ([A-Za-z0-9_-]{1,64})")
+# A Telegram update is a few kilobytes at most (a 4096-character message and its metadata); a body above
+# this is not one, and its JSON is never parsed.
+UPDATE_MAX_BYTES = 64 * 1024
 
 
-def start_code_from_update(update: Any) -> tuple[str, str] | None:
-    """(chat id, code) when a Telegram update is a message reading "/start CODE", else None.
+class MalformedUpdate(ValueError):
+    """A webhook body that is not a Telegram update: too large, not JSON, nested too deep, not an object."""
 
-    The update comes from the webhook, so anyone can post anything: any other shape is None."""
+
+def parse_update(body: bytes) -> dict:
+    """The update posted to the webhook as a JSON object; MalformedUpdate for anything else."""
+    if len(body) > UPDATE_MAX_BYTES:
+        raise MalformedUpdate(f"the body is larger than {UPDATE_MAX_BYTES} bytes")
+    try:
+        update = json.loads(body)
+    except RecursionError:  # the C decoder's answer to "[[[[...": depth beyond the interpreter's limit
+        raise MalformedUpdate("the JSON is nested too deep") from None
+    except ValueError:  # also UnicodeDecodeError
+        raise MalformedUpdate("the body is not JSON") from None
+    if not isinstance(update, dict):
+        raise MalformedUpdate("the body is not a JSON object")
+    return update
+
+
+_COMMAND = re.compile(r"/(start|confirm) ([A-Za-z0-9_-]{1,64})")
+
+
+def command_from_update(update: Any) -> tuple[str, str, str] | None:
+    """(chat id, "start" or "confirm", its argument) when a Telegram update is a private chat's message
+    reading "/start CODE" or "/confirm CODE", else None.
+
+    The update may come from the webhook, so anyone could have shaped it: any other shape is None. A group
+    chat is None too: a customer's messages go to the customer, not to a group someone added the bot to."""
     message = update.get("message") if isinstance(update, Mapping) else None
     if not isinstance(message, Mapping):
         return None
     text, chat = message.get("text"), message.get("chat")
-    if not isinstance(text, str) or not isinstance(chat, Mapping):
+    if not isinstance(text, str) or not isinstance(chat, Mapping) or chat.get("type") != "private":
         return None
-    match = _START.fullmatch(text.strip())
+    match = _COMMAND.fullmatch(text.strip())
     chat_id = chat.get("id")
     if not match or not isinstance(chat_id, int | str):
         return None
     if not re.fullmatch(r"-?[0-9]{1,20}", str(chat_id)):  # Telegram sends numbers; True, "abc" fail here
         return None
-    return str(chat_id), match.group(1)
+    return str(chat_id), match.group(1), match.group(2)

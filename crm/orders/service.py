@@ -11,6 +11,7 @@ from crm.auth.models import Role, StaffUser
 from crm.catalogue.models import CatalogueItem, StockMovement
 from crm.catalogue.service import register_movement_source
 from crm.catalogue.stock import StockError, record_movement
+from crm.customers import telegram
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
@@ -113,6 +114,7 @@ def create_order(session: Session, customer: Customer, data: OrderData, *, creat
                                   changed_by_id=order.created_by_id, changed_at=now, note=""))
     session.flush()
     messages.order_received(session, order)
+    telegram.receipt_code(session, customer, now=now)  # the intake receipt's /start link
     return order
 
 

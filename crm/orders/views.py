@@ -9,7 +9,7 @@ from crm.auth.access import ALL_STAFF, roles_required
 from crm.auth.models import Role
 from crm.auth.service import active_technicians
 from crm.catalogue.service import find_by_sku
-from crm.customers import contact
+from crm.customers import telegram
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
@@ -253,4 +253,5 @@ def receipt(order_id: int):
     qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
     return render_template("orders/receipt.html", order=order, size=size, tracking_url=url, qr=qr,
                            totals=service.order_totals(order.lines),
-                           telegram_link=contact.telegram_link(order.customer_id))
+                           telegram_link=telegram.shown_link(db.session, order.customer_id)
+                           if current_user.has_role(Role.FRONT_DESK) else None)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.catalogue import service as catalogue
-from crm.customers import contact
+from crm.customers import telegram
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.customers.profile import ProfileSection, register_profile_section
@@ -342,9 +342,9 @@ def receipt(sale_id: int):
     if sale.repair_order is not None:
         url = tracking_url(public_base(), sale.repair_order.tracking_token)
         qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
-    telegram = contact.telegram_link(sale.customer_id) if sale.customer_id else None
     return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
-                           refunds=refunds_of_sale(db.session, sale.id), telegram_link=telegram)
+                           refunds=refunds_of_sale(db.session, sale.id),
+                           telegram_link=telegram.shown_link(db.session, sale.customer_id))
 
 
 @bp.route("/end-of-day")

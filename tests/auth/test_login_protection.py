@@ -26,8 +26,8 @@ from crm.extensions import db
 from tests import factories
 from tests.auth.test_auth_views import add_staff, post_login
 from tests.conftest import csrf_token
-from tests.helpers import FormPage, app_session
 from tests.factories.sales import run_at_once
+from tests.helpers import FormPage, app_session
 
 PASSWORD = "correct-horse-42"
 LOCKOUT = timedelta(minutes=15)

@@ -13,7 +13,7 @@ from crm.notifications.channels import (
     SmsChannel,
     TelegramChannel,
     channels_from_config,
-    start_code_from_update,
+    command_from_update,
 )
 from tests.notifications.conftest import free_port
 
@@ -398,39 +398,50 @@ def test_a_reason_is_one_short_line():
     assert str(error) == error.reason and error.permanent
 
 
-# --- Telegram /start --------------------------------------------------------------------------------
+# --- Telegram /start and /confirm --------------------------------------------------------------------
+
+def _private(chat_id, text) -> dict:
+    return {"message": {"chat": {"id": chat_id, "type": "private"}, "text": text}}
+
 
 @pytest.mark.parametrize(("update", "expected"), [
     ({"update_id": 1, "message": {"message_id": 5, "chat": {"id": 987, "type": "private"},
-                                  "text": "/start Ab_9-x"}}, ("987", "Ab_9-x")),
-    ({"message": {"chat": {"id": -100123}, "text": "/start " + "a" * 64}}, ("-100123", "a" * 64)),
-    ({"message": {"chat": {"id": "987"}, "text": "/start code"}}, ("987", "code")),
+                                  "text": "/start Ab_9-x"}}, ("987", "start", "Ab_9-x")),
+    (_private(-100123, "/start " + "a" * 64), ("-100123", "start", "a" * 64)),
+    (_private("987", "/start code"), ("987", "start", "code")),
+    (_private(987, " /confirm K7PQ2M9XDA "), ("987", "confirm", "K7PQ2M9XDA")),
 ])
-def test_start_code_from_update(update, expected):
-    assert start_code_from_update(update) == expected
+def test_command_from_update(update, expected):
+    assert command_from_update(update) == expected
 
 
 @pytest.mark.parametrize("update", [
     None, [], "text", 42, {}, {"message": None}, {"message": []}, {"message": "x"},
     {"message": {"text": "/start abc"}},  # no chat
     {"message": {"text": "/start abc", "chat": None}},
-    {"message": {"text": "/start abc", "chat": {}}},
-    {"message": {"text": "/start abc", "chat": {"id": True}}},
-    {"message": {"text": "/start abc", "chat": {"id": 1.5}}},
-    {"message": {"text": "/start abc", "chat": {"id": [1]}}},
-    {"message": {"text": "/start abc", "chat": {"id": "abc"}}},
-    {"message": {"text": None, "chat": {"id": 1}}},
-    {"message": {"text": ["/start abc"], "chat": {"id": 1}}},
-    {"message": {"chat": {"id": 1}}},
-    {"message": {"text": "/start", "chat": {"id": 1}}},
-    {"message": {"text": "/start ", "chat": {"id": 1}}},
-    {"message": {"text": "/start a b", "chat": {"id": 1}}},
-    {"message": {"text": "/start " + "a" * 65, "chat": {"id": 1}}},
-    {"message": {"text": "/start abc!", "chat": {"id": 1}}},
-    {"message": {"text": "/start abc\n/start def", "chat": {"id": 1}}},
-    {"message": {"text": "/startabc", "chat": {"id": 1}}},
-    {"message": {"text": "hello", "chat": {"id": 1}}},
-    {"edited_message": {"text": "/start abc", "chat": {"id": 1}}},
+    {"message": {"text": "/start abc", "chat": {"type": "private"}}},
+    {"message": {"text": "/start abc", "chat": {"id": 1}}},  # no type: not known to be a private chat
+    {"message": {"text": "/start abc", "chat": {"id": -100123, "type": "group"}}},
+    {"message": {"text": "/start abc", "chat": {"id": -100123, "type": "supergroup"}}},
+    {"message": {"text": "/start abc", "chat": {"id": -100123, "type": "channel"}}},
+    _private(True, "/start abc"),
+    _private(1.5, "/start abc"),
+    _private([1], "/start abc"),
+    _private("abc", "/start abc"),
+    _private(1, None),
+    _private(1, ["/start abc"]),
+    {"message": {"chat": {"id": 1, "type": "private"}}},
+    _private(1, "/start"),
+    _private(1, "/start "),
+    _private(1, "/start a b"),
+    _private(1, "/start " + "a" * 65),
+    _private(1, "/start abc!"),
+    _private(1, "/start abc\n/start def"),
+    _private(1, "/startabc"),
+    _private(1, "/confirm"),
+    _private(1, "/stop abc"),
+    _private(1, "hello"),
+    {"edited_message": {"text": "/start abc", "chat": {"id": 1, "type": "private"}}},
 ])
-def test_start_code_from_update_ignores_anything_else(update):
-    assert start_code_from_update(update) is None
+def test_command_from_update_ignores_anything_else(update):
+    assert command_from_update(update) is None

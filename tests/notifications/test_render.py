@@ -1,5 +1,7 @@
 """Templates run in Jinja's sandbox: staff wording can use the variables, never Python internals."""
 
+import time
+
 import pytest
 
 from crm.notifications.events import EVENTS
@@ -121,3 +123,79 @@ def test_a_language_code_babel_does_not_know_leaves_the_shop_language(app, langu
     with app.app_context():
         assert unsubscribe_label(language) == "Unsubscribe"
         assert translated_variables({"status": STATUS_LABELS[Status.READY]}, language) == {"status": "Ready for pickup"}
+
+
+# Each is quick on the preview's sample data (a 15-character name, 340 points) and slow, huge or endless on
+# data a real customer can have: the longest name the field allows, a large balance.
+FAST_ON_THE_PREVIEW_SLOW_ON_REAL_DATA = {
+    "nested loops over a field": "{% for a in customer_name %}{% for b in customer_name %}"
+                                 "{% for c in customer_name %}.{% endfor %}{% endfor %}{% endfor %}",
+    "a loop as long as a number": "{% for i in range(points_balance) %}{{ customer_name }}{% endfor %}",
+    "string multiplication": "{{ customer_name * 600 }}",
+    "doubling a string": "{% set ns = namespace(s=customer_name) %}{% for i in range(10) %}"
+                         "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+}
+SLOW_EVERYWHERE = {
+    "nested huge ranges": "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+    "a million rounds": "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
+    "exponential macro": "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(22) }}",
+    "padding": "{{ customer_name.center(10 ** 8) }}",
+    "replace amplification": "{{ (customer_name * 100)|replace('', customer_name * 100) }}",
+    "replace by keyword": "{{ (customer_name * 100)|replace(old='', new=customer_name * 100) }}",
+    "join amplification": "{{ (customer_name * 100).join(customer_name * 100) }}",
+    "the format filter": "{{ '%99999999s'|format(customer_name) }}",
+    "wide format": "{{ '{:>99999999}'.format(customer_name) }}",
+    "width from a field": "{{ '{:>{w}}'.format(customer_name, w=99999999) }}",
+    "percent width": "{{ '%99999999s' % customer_name }}",
+    "doubling a list": "{% set a = [customer_name] %}{% set b = [a, a, a, a, a, a, a, a, a, a] %}"
+                       "{% set c = [b, b, b, b, b, b, b, b, b, b] %}{% set d = [c, c, c, c, c, c, c, c, c, c] %}"
+                       "{% set e = [d, d, d, d, d, d, d, d, d, d] %}{{ e }}",
+    "doubling a block": "{% set x = customer_name %}" + "{% set x %}{{ x }}{{ x }}{% endset %}" * 30 + "{{ x|length }}",
+    "huge integers": "{% set ns = namespace(n=points_balance) %}{% for i in range(40) %}{% set ns.n = ns.n * ns.n %}"
+                     "{% endfor %}{{ ns.n > 0 }}",
+}
+
+
+# Saved before templates were bounded: four loops over a 120-character name are 200 million rounds.
+HOSTILE_STORED_TEMPLATE = ("{% for a in customer_name %}{% for b in customer_name %}{% for c in customer_name %}"
+                           "{% for d in customer_name %}{{ d }}{% endfor %}{% endfor %}{% endfor %}{% endfor %}")
+
+
+@pytest.mark.parametrize("source", FAST_ON_THE_PREVIEW_SLOW_ON_REAL_DATA.values(),
+                         ids=FAST_ON_THE_PREVIEW_SLOW_ON_REAL_DATA.keys())
+def test_a_template_too_costly_on_the_longest_values_is_refused_at_save(source):
+    event = EVENTS["picked_up"]
+    check_template_on_the_preview_only = render_string(source, event.sample())  # what was checked before
+    assert check_template_on_the_preview_only
+    with pytest.raises(TemplateProblem, match="longest values"):
+        check_template(event, "Hi", source)
+
+
+@pytest.mark.parametrize("source", SLOW_EVERYWHERE.values(), ids=SLOW_EVERYWHERE.keys())
+def test_a_template_that_is_costly_anyway_is_refused_quickly(source):
+    started = time.monotonic()
+    with pytest.raises(TemplateProblem):
+        check_template(EVENTS["picked_up"], "Hi", source)
+    assert time.monotonic() - started < 1.0
+
+
+def test_loops_calls_and_filters_a_real_template_uses_still_work():
+    source = ("{% macro greet(name) %}Hello {{ name|title }}{% endmacro %}{{ greet(customer_name) }}, "
+              "{% for word in device.split() %}{{ word|upper }}{% if not loop.last %}-{% endif %}{% endfor %} "
+              "{{ '%s points' % points_balance }} {{ '{} / {}'.format(order_number, total) }} "
+              "{{ [shop_name, shop_phone]|join(', ') }} {% for i in range(3) %}*{% endfor %}")
+    rendered = check_template(EVENTS["picked_up"], "Hi", source)
+    assert rendered.text == ("Hello Olena Kovalenko, PHONE-APPLE-IPHONE-12 340 points R-000123 / 1,250.00 UAH "
+                             "Repair Shop, +380 44 123 4567 ***")
+
+
+def test_a_stored_template_over_the_bounds_falls_back_to_the_default_wording_at_once(session):
+    session.add(MessageTemplate(event="welcome", channel="email", language="en", subject="Hi",
+                                body=HOSTILE_STORED_TEMPLATE))
+    session.flush()
+    started = time.monotonic()
+    rendered = render_message(session, "welcome", "email", "en",
+                              {"customer_name": "Ш" * 120, "points_balance": 7}, default_language="en",
+                              unsubscribe_url=None)
+    assert time.monotonic() - started < 0.5
+    assert "welcome to our loyalty program" in rendered.text

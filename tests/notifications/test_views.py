@@ -1,5 +1,7 @@
 """The manager's Messages pages: outbox with "try again", settings, templates with preview."""
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -150,3 +152,43 @@ def test_the_customer_page_lists_the_customers_messages_with_their_state(app, cl
         customer_id = db.session.get(OutboxMessage, ids["failed"]).customer_id
     page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
     assert 'id="customer-messages"' in page and "Failed" in page and "550 no such user" in page
+
+
+def test_a_template_too_costly_on_real_data_is_refused_next_to_the_field_with_the_reason(app, client, auth):
+    auth.login("manager")
+    path = "/notifications/templates/picked_up/email/en"
+    token = csrf_token(client, path)
+    costly = "{% for i in range(points_balance) %}{{ customer_name }}{% endfor %}"  # 340 rounds on the preview
+    response = client.post(path, data={"csrf_token": token, "subject": "x", "body": costly, "submit": "Save"})
+    assert response.status_code == 422
+    form = FormPage(response.get_data(as_text=True))
+    error = " ".join(form.errors["body"])
+    assert form.values["body"] == costly
+    assert "longest values" in error and "range() may count at most 1000 numbers" in error
+    with app.app_context():
+        assert db.session.scalar(select(MessageTemplate)) is None
+
+
+def test_order_intake_stays_fast_with_a_hostile_stored_template(app, client, auth, monkeypatch):
+    """Saved before templates were bounded: four loops over the customer's name, 200 million rounds for a
+    120-character name. Intake must not wait for it: the message falls back to the default wording."""
+    from crm.customers.models import Customer
+    from tests.notifications.test_render import HOSTILE_STORED_TEMPLATE
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    with app_session(app) as session:
+        session.add(MessageTemplate(event="order_received", channel="email", language="en", subject="Received",
+                                    body=HOSTILE_STORED_TEMPLATE))
+        customer_id = factories.customer(name="Ш" * 120, email="long@example.com").id
+    auth.login("front_desk")
+    token = csrf_token(client, "/customers")
+    started = time.monotonic()
+    response = client.post(f"/orders/new?customer_id={customer_id}", data={
+        "csrf_token": token, "device_type": "phone", "brand": "Samsung", "model": "Galaxy S21", "problem": "Broken",
+        "warranty_days": "30", "priority": "0", "technician_id": ""})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302 and elapsed < 1.0
+    with app.app_context():
+        [message] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "order_received"))
+        assert message.customer_id == customer_id and db.session.get(Customer, customer_id)
+        assert "we have received your Phone Samsung Galaxy S21" in message.body_text  # the default wording

@@ -1,6 +1,6 @@
 """failed logins per client address (the login limit shared by every worker)
 
-Revision ID: sec_auth_0006_login_failures
+Revision ID: 0006_login_failures
 Revises: 0005_notifications
 Create Date: 2026-11-24
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'sec_auth_0006_login_failures'
+revision = '0006_login_failures'
 down_revision = '0005_notifications'
 branch_labels = None
 depends_on = None
