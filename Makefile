@@ -23,7 +23,7 @@ demo: migrate
 ## Set everything up, load demo data once and serve the CRM on http://127.0.0.1:5000
 run: demo
 	@echo "Open http://$(HOST):$(PORT) and log in with one of the demo logins above."
-	SCHEDULER_IN_WEB=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	SCHEDULER_IN_WEB=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## The whole test suite (service, view and browser tests); TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL
 test: install

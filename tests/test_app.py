@@ -133,13 +133,14 @@ def test_links_for_customers_use_the_public_base_url_whatever_host_the_request_n
         assert public_url("/t/abc") == "https://repair.example.com/t/abc"
 
 
-def test_in_development_links_fall_back_to_the_request_host(make_app):
+def test_in_development_links_default_to_the_development_server_never_the_request_host(make_app):
+    """A page, a service and a job build the same link; the Host header a client sends is never its base."""
     from crm.links import public_url
 
     development = make_app("development", SQLALCHEMY_DATABASE_URI="sqlite://", PUBLIC_BASE_URL="")
-    with development.test_request_context("/", base_url="http://192.168.1.20:5000"):
-        assert public_url("/t/abc") == "http://192.168.1.20:5000/t/abc"
-    with development.app_context():  # a job, outside any request: the local development server
+    with development.test_request_context("/", base_url="http://evil.example"):
+        assert public_url("/t/abc") == "http://localhost:5000/t/abc"
+    with development.app_context():  # a job, outside any request
         assert public_url("/t/abc") == "http://localhost:5000/t/abc"
 
 

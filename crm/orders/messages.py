@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 
 from crm.customers import contact
 from crm.customers.models import Customer
-from crm.links import public_url
 from crm.locales import lazy_text
 from crm.notifications.outbox import enqueue
 from crm.notifications.settings import get_settings, notify_statuses, register_status_choices
 from crm.orders.device import DEVICE_TYPES
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import STATUS_LABELS, Status
+from crm.orders.tracking import tracking_link
 
 
 def order_variables(order: RepairOrder, customer: Customer) -> dict:
@@ -25,7 +25,7 @@ def order_variables(order: RepairOrder, customer: Customer) -> dict:
     return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
             "shop_phone": current_app.config["SHOP_PHONE"], "order_number": order.number,
             "device": lazy_text(device),
-            "tracking_url": public_url(f"/t/{order.tracking_token}")}
+            "tracking_url": tracking_link(order.tracking_token)}
 
 
 def order_received(session: Session, order: RepairOrder) -> None:

@@ -16,7 +16,7 @@ def _tracking_limit() -> str:
     return current_app.config["TRACKING_RATE_LIMIT"]
 
 
-@tracking_bp.route("/t/<tracking_token>")
+@tracking_bp.route(tracking.PATH + "<tracking_token>")
 @public
 @limiter.limit(_tracking_limit)
 def track(tracking_token: str):

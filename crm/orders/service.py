@@ -51,10 +51,6 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
-def tracking_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/t/{token}"
-
-
 def _search_text(order: RepairOrder) -> str:
     parts = [order.number, order.brand, order.model, order.serial_number, order.imei]
     return " ".join(p.casefold() for p in parts if p)

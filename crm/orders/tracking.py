@@ -10,9 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.customers.models import Customer
+from crm.links import public_url
 from crm.orders.models import RepairOrder, RepairOrderLine
 from crm.orders.status import Status
 from crm.shop_time import local_date
+
+PATH = "/t/"  # the page's address is PATH + the token: the route, receipts and messages all build it from here
 
 # Tokens are 32 characters of the URL-safe alphabet; anything else is not one of ours and never reaches the
 # database (PostgreSQL refuses a NUL byte in a text parameter outright).
@@ -22,6 +25,11 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # of the road (cancelled) are shown as the current step's own words.
 STEPS = (Status.RECEIVED, Status.DIAGNOSING, Status.IN_REPAIR, Status.READY, Status.PICKED_UP)
 STEP_OF = {Status.AWAITING_APPROVAL: Status.DIAGNOSING, Status.AWAITING_PARTS: Status.IN_REPAIR}
+
+
+def tracking_link(token: str) -> str:
+    """The customer's private link to their repair: the QR code on receipts and the link in every repair message."""
+    return public_url(PATH + token)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,4 @@
 
-import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,12 +13,13 @@ from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
-from crm.links import public_base
 from crm.numbers import whole_number
 from crm.orders import bp, queries, service
 from crm.orders.forms import LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
+from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
+from crm.receipts import qr_code, receipt_size
 from crm.shop_time import shop_tz
 
 register_profile_section(ProfileSection(
@@ -42,10 +42,6 @@ def _order_data(form: OrderForm) -> service.OrderData:
         technician_id=int(form.technician_id.data) if form.technician_id.data else None,
         warranty_days=form.warranty_days.data,
     )
-
-
-def _tracking_url(order) -> str:
-    return service.tracking_url(public_base(), order.tracking_token)
 
 
 def _load(order_id: int):
@@ -248,9 +244,9 @@ def assign_me(order_id: int):
 @roles_required(*ALL_STAFF)
 def receipt(order_id: int):
     order = _load(order_id)
-    size = "80mm" if request.args.get("size") == "80mm" else "a4"
-    url = _tracking_url(order)
-    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    size = receipt_size()
+    url = tracking_link(order.tracking_token)
+    qr = qr_code(url)
     return render_template("orders/receipt.html", order=order, size=size, tracking_url=url, qr=qr,
                            totals=service.order_totals(order.lines),
                            telegram_link=telegram.shown_link(db.session, order.customer_id)

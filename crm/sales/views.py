@@ -3,7 +3,6 @@
 import secrets
 from datetime import timedelta
 
-import segno
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,12 +20,12 @@ from crm.database import utcnow
 from crm.errors import RuleError
 from crm.extensions import db
 from crm.forms_common import ConfirmForm
-from crm.links import public_base
 from crm.money import shop_money
 from crm.numbers import whole_number
 from crm.orders.models import RepairOrder
-from crm.orders.service import tracking_url
+from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
+from crm.receipts import qr_code, receipt_size
 from crm.sales import bp, checkout, pricing
 from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
@@ -337,11 +336,11 @@ def receipt(sale_id: int):
     sale = _paid_sale(sale_id)
     if sale.status != SaleStatus.PAID:
         return redirect(url_for("sales.cart", sale_id=sale.id))
-    size = "80mm" if request.args.get("size") == "80mm" else "a4"
+    size = receipt_size()
     url = qr = None
     if sale.repair_order is not None:
-        url = tracking_url(public_base(), sale.repair_order.tracking_token)
-        qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+        url = tracking_link(sale.repair_order.tracking_token)
+        qr = qr_code(url)
     return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
                            refunds=refunds_of_sale(db.session, sale.id),
                            telegram_link=telegram.shown_link(db.session, sale.customer_id))

@@ -132,9 +132,10 @@ def test_tracking_token_is_unique_urlsafe_and_has_at_least_128_random_bits(sessi
         assert len(token) == 32  # token_urlsafe(24): 192 bits
 
 
-def test_tracking_url_joins_base_and_token():
-    assert service.tracking_url("https://crm.example.test/", "abc") == "https://crm.example.test/t/abc"
-    assert service.tracking_url("https://crm.example.test", "abc") == "https://crm.example.test/t/abc"
+def test_the_tracking_link_joins_the_public_base_and_the_token(app_ctx):
+    from crm.orders.tracking import tracking_link
+
+    assert tracking_link("abc") == "https://crm.example.test/t/abc"
 
 
 @pytest.mark.parametrize(
