@@ -58,6 +58,15 @@ def unsubscribe_url(customer_id: int, now: datetime | None = None) -> str:
     return public_url(f"/u/{unsubscribe_token(customer_id, now)}")
 
 
+def message_variables(customer: Customer | None = None) -> dict:
+    """The variables every message may use: the shop's name and phone, and the customer's name when the message
+    may name them (a reply to an unconfirmed Telegram chat may not)."""
+    variables = {"shop_name": current_app.config["SHOP_NAME"], "shop_phone": current_app.config["SHOP_PHONE"]}
+    if customer is not None:
+        variables["customer_name"] = customer.name
+    return variables
+
+
 def recipient(customer: Customer) -> Recipient:
     return Recipient(
         customer_id=customer.id, name=customer.name, email=customer.email, phone=customer.phone,

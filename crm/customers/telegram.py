@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crm.customers.contact import message_variables
 from crm.customers.models import Customer, TelegramCode
 from crm.database import utcnow
 from crm.notifications.channels import command_from_update
@@ -175,6 +176,4 @@ def _reply(session: Session, customer: Customer, chat_id: str, event: str, varia
            key: str) -> None:
     to_chat = Recipient(customer_id=customer.id, name="", telegram_chat_id=chat_id, preferred_channel="telegram",
                         language=customer.language, service_consent=True)
-    enqueue(session, to_chat, event, {"shop_name": current_app.config["SHOP_NAME"],
-                                      "shop_phone": current_app.config["SHOP_PHONE"], **(variables or {})},
-            dedupe_key=key)
+    enqueue(session, to_chat, event, {**message_variables(), **(variables or {})}, dedupe_key=key)

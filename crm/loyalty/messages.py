@@ -5,7 +5,6 @@ them. Each has the dedupe key of its cause, so a repeated cause never messages t
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from crm.customers import contact
@@ -15,14 +14,9 @@ from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import enqueue
 
 
-def shop_variables(customer: Customer) -> dict:
-    return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
-            "shop_phone": current_app.config["SHOP_PHONE"]}
-
-
 def welcome(session: Session, customer: Customer, account: Account, *, now: datetime) -> OutboxMessage:
     return enqueue(session, contact.recipient(customer), "welcome",
-                   {**shop_variables(customer), "points_balance": account.balance,
+                   {**contact.message_variables(customer), "points_balance": account.balance,
                     "referral_code": account.referral_code},
                    dedupe_key=f"welcome:{customer.id}", now=now)
 
@@ -32,7 +26,7 @@ def tier_changed(session: Session, customer: Customer, change: TierChange, *, no
     from_tier = session.get(Tier, change.from_tier_id) if change.from_tier_id else None
     direction = "up" if (to_tier.rank if to_tier else 0) > (from_tier.rank if from_tier else 0) else "down"
     return enqueue(session, contact.recipient(customer), "tier_changed",
-                   {**shop_variables(customer), "tier_name": to_tier.name if to_tier else "-",
+                   {**contact.message_variables(customer), "tier_name": to_tier.name if to_tier else "-",
                     "previous_tier_name": from_tier.name if from_tier else "-", "direction": direction},
                    dedupe_key=f"tier:{change.id}", now=now)
 
@@ -40,7 +34,7 @@ def tier_changed(session: Session, customer: Customer, change: TierChange, *, no
 def event_bonus(session: Session, customer: Customer, account: Account, event: str, year: int, bonus: int, *,
                 now: datetime, years: int | None = None) -> OutboxMessage:
     """The birthday or anniversary greeting that goes with the bonus of ``year``."""
-    variables = {**shop_variables(customer), "bonus_points": bonus, "points_balance": account.balance}
+    variables = {**contact.message_variables(customer), "bonus_points": bonus, "points_balance": account.balance}
     if years is not None:
         variables["years"] = years
     return enqueue(session, contact.recipient(customer), event, variables,
@@ -50,6 +44,6 @@ def event_bonus(session: Session, customer: Customer, account: Account, event: s
 def points_expiring(session: Session, customer: Customer, account: Account, points: int, first_expiry: str, *,
                     now: datetime) -> OutboxMessage:
     return enqueue(session, contact.recipient(customer), "points_expiring",
-                   {**shop_variables(customer), "points_expiring": points, "expires_on": first_expiry,
+                   {**contact.message_variables(customer), "points_expiring": points, "expires_on": first_expiry,
                     "points_balance": account.balance},
                    dedupe_key=f"expiring:{customer.id}:{first_expiry}", now=now)

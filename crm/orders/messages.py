@@ -2,7 +2,6 @@
 status changed (for the statuses the settings name) and ready for pickup; picked up is the sale's message
 (crm.sales.messages), with the points of the payment. Keys: ``order:<id>:received``, ``status:<change id>``."""
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from crm.customers import contact
@@ -22,8 +21,7 @@ def order_variables(order: RepairOrder, customer: Customer) -> dict:
         device_type = str(DEVICE_TYPES.get(order.device_type, order.device_type))
         return " ".join(part for part in (device_type, order.brand, order.model) if part)
 
-    return {"customer_name": customer.name, "shop_name": current_app.config["SHOP_NAME"],
-            "shop_phone": current_app.config["SHOP_PHONE"], "order_number": order.number,
+    return {**contact.message_variables(customer), "order_number": order.number,
             "device": lazy_text(device),
             "tracking_url": tracking_link(order.tracking_token)}
 
