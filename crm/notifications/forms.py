@@ -33,7 +33,3 @@ class TemplateForm(CrmForm):
     body = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=5000)], render_kw={"rows": 10})
     preview = SubmitField(_l("Preview"))
     submit = SubmitField(_l("Save template"))
-
-
-class EmptyForm(CrmForm):
-    """A form with only the CSRF token: buttons that change one thing (retry, reset)."""

@@ -3,30 +3,21 @@ notification settings, and the message templates with a preview on sample data."
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy import column, delete, func, select, table
-from sqlalchemy.orm import Session
 
-from crm.auth.access import roles_required
+from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
-from crm.database import utcnow
 from crm.extensions import db
-from crm.forms_common import choices
+from crm.forms_common import ConfirmForm, choices
 from crm.locales import lazy_gettext as _l
-from crm.notifications import bp, dispatch
+from crm.notifications import bp, dispatch, queries, wording
 from crm.notifications import settings as notification_settings
 from crm.notifications.events import EVENTS
-from crm.notifications.forms import EmptyForm, NotificationSettingsForm, TemplateForm
-from crm.notifications.models import MessageTemplate, OutboxMessage
+from crm.notifications.forms import NotificationSettingsForm, TemplateForm
 from crm.notifications.outbox import CHANNEL_ORDER, REASONS, configured_channels
 from crm.notifications.render import TemplateProblem, check_template, find_template
 from crm.pagination import page_arg
 
 PAGE_SIZE = 50
-FILTERS = {"attention": ("pending", "sending", "failed"), "pending": ("pending", "sending"), "failed": ("failed",),
-           "skipped": ("skipped",), "sent": ("sent",)}
-# Customers live in crm.customers, which notifications must not import: read the name by table name.
-_customer = table("customers_customer", column("id"), column("name"))
 
 
 CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS"), "telegram": _l("Telegram")}
@@ -57,36 +48,23 @@ def _minutes(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def outbox_page(session: Session, statuses: tuple[str, ...] | None, page: int):
-    query = (select(OutboxMessage, _customer.c.name).outerjoin(_customer, _customer.c.id == OutboxMessage.customer_id)
-             .order_by(OutboxMessage.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    if statuses:
-        query = query.where(OutboxMessage.status.in_(statuses))
-    rows = session.execute(query).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
-
-
 @bp.route("/")
 @roles_required(Role.MANAGER)
 def outbox():
     shown = request.args.get("show", "attention")
-    if shown not in FILTERS and shown != "all":
+    if shown not in queries.FILTERS and shown != "all":
         shown = "attention"
     page = page_arg()
-    rows, has_next = outbox_page(db.session, FILTERS.get(shown), page)
-    # Counted only where the rows are few (what needs attention), from the status index: sent and skipped
-    # rows pile up for years.
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).where(OutboxMessage.status.in_(FILTERS["attention"]))
-        .group_by(OutboxMessage.status)).all())
+    rows, has_next = queries.outbox_page(db.session, queries.FILTERS.get(shown), page, PAGE_SIZE)
     return render_template("notifications/outbox.html", rows=rows, has_next=has_next, page=page, shown=shown,
-                           counts=counts, events=EVENTS, form=EmptyForm(), channels=configured_channels())
+                           counts=queries.attention_counts(db.session), events=EVENTS, form=ConfirmForm(),
+                           channels=configured_channels())
 
 
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @roles_required(Role.MANAGER)
 def retry(message_id: int):
-    form = EmptyForm()
+    form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("The form expired. Please try again."), "warning")
     elif dispatch.retry(db.session, message_id):
@@ -122,7 +100,7 @@ def settings():
 @bp.route("/templates")
 @roles_required(Role.MANAGER)
 def templates():
-    custom = {(t.event, t.channel, t.language) for t in db.session.scalars(select(MessageTemplate))}
+    custom = wording.customised(db.session)
     return render_template("notifications/templates.html", events=EVENTS, channel_names=CHANNEL_ORDER,
                            languages=languages(), custom=custom, channels=configured_channels())
 
@@ -153,31 +131,21 @@ def edit_template(event: str, channel: str, language: str):
             else:
                 code = 200
                 if form.submit.data:
-                    _save_template(saved, event, channel, language, form.subject.data or "", form.body.data)
+                    wording.save_template(db.session, event, channel, language, subject=form.subject.data or "",
+                                          body=form.body.data, actor=acting_staff())
                     db.session.commit()
                     flash(_("Template saved."), "success")
                     return redirect(url_for("notifications.templates"))
     return render_template("notifications/template_form.html", form=form, event=the_event, channel=channel,
-                           language=language, saved=saved, preview=preview, reset_form=EmptyForm()), code
-
-
-def _save_template(saved: MessageTemplate | None, event: str, channel: str, language: str, subject: str,
-                   body: str) -> None:
-    if saved is None:
-        saved = MessageTemplate(event=event, channel=channel, language=language)
-        db.session.add(saved)
-    saved.subject, saved.body = subject, body
-    saved.updated_by_id, saved.updated_at = current_user.id, utcnow()
+                           language=language, saved=saved, preview=preview, reset_form=ConfirmForm()), code
 
 
 @bp.route("/templates/<event>/<channel>/<language>/reset", methods=["POST"])
 @roles_required(Role.MANAGER)
 def reset_template(event: str, channel: str, language: str):
     _template_target(event, channel, language)
-    if EmptyForm().validate_on_submit():
-        db.session.execute(delete(MessageTemplate).where(MessageTemplate.event == event,
-                                                         MessageTemplate.channel == channel,
-                                                         MessageTemplate.language == language))
+    if ConfirmForm().validate_on_submit():
+        wording.reset_template(db.session, event, channel, language, actor=acting_staff())
         db.session.commit()
         flash(_("The default wording is used again."), "success")
     return redirect(url_for("notifications.templates"))
