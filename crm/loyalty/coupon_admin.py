@@ -1,6 +1,6 @@
 """The manager's side of coupons: templates and promo codes, each change audited."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from crm.locales import lazy_gettext as _l
 from crm.loyalty.codes import CODE_RULE, is_valid_code, normalize_code
 from crm.loyalty.ledger import LoyaltyError
 from crm.loyalty.models import Coupon, CouponTemplate
+from crm.shop_time import day_bounds_utc
 
 TEMPLATE_FIELDS = ("name", "kind", "value", "categories", "min_bill_minor", "validity_days", "active")
 
@@ -51,6 +52,11 @@ def save_template(session: Session, template: CouponTemplate | None, values: dic
             record_change(session, f"coupon_template:{template.id}", name, old[name], values[name], actor, now)
     session.flush()
     return template
+
+
+def validity_instants(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """A promo code is valid from the shop's midnight that starts ``first_day`` to the one that ends ``last_day``."""
+    return day_bounds_utc(first_day)[0], day_bounds_utc(last_day)[1]
 
 
 def create_promo_code(session: Session, template: CouponTemplate, code: str, usage_limit: int, valid_from: datetime,

@@ -1,8 +1,6 @@
 """The manager's loyalty settings: the program, earn rates, tiers, coupon templates, promo codes and
 the audit log of every change."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -219,9 +217,7 @@ def promo_form():
     templates = coupon_admin.active_templates(db.session)
     form.template_id.choices = choices((str(t.id), t.name) for t in templates)
     if request.method == "POST" and form.validate_on_submit():
-        tz = ZoneInfo(current_app.config["SHOP_TIMEZONE"])
-        start = datetime.combine(form.valid_from.data, time.min, tz)
-        end = datetime.combine(form.valid_until.data + timedelta(days=1), time.min, tz)
+        start, end = coupon_admin.validity_instants(form.valid_from.data, form.valid_until.data)
         template = db.session.get(CouponTemplate, int(form.template_id.data))
         try:
             coupon = coupon_admin.create_promo_code(db.session, template, form.code.data, form.usage_limit.data,
