@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,13 +19,6 @@ def _form_data(form: CustomerForm) -> service.CustomerData:
         marketing_consent=form.marketing_consent.data, notes=form.notes.data or "",
         preferred_channel=form.preferred_channel.data or "auto", language=form.language.data or None,
     )
-
-
-def _get_customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        abort(404)
-    return customer
 
 
 @bp.route("")
@@ -68,7 +61,7 @@ def new():
 @bp.route("/<int:customer_id>")
 @roles_required(*ALL_STAFF)
 def profile(customer_id: int):
-    return render_profile(_get_customer(customer_id))
+    return render_profile(db.get_or_404(Customer, customer_id))
 
 
 def render_profile(customer: Customer, code: int = 200, refused: dict | None = None):
@@ -90,7 +83,7 @@ def render_profile(customer: Customer, code: int = 200, refused: dict | None = N
 @roles_required(Role.FRONT_DESK)
 def new_telegram_code(customer_id: int):
     """A new Telegram link for the customer at the desk (the ones printed before stop working)."""
-    customer = _get_customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     if TelegramLinkForm().validate_on_submit() and telegram.bot_username():
         telegram.issue_code(db.session, customer.id, fresh=True)
         db.session.commit()
@@ -102,7 +95,7 @@ def new_telegram_code(customer_id: int):
 @roles_required(Role.FRONT_DESK)
 def unlink_telegram(customer_id: int):
     """For a customer who lost the phone of the linked chat: unlink it; the new link is shown below."""
-    customer = _get_customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     if TelegramLinkForm().validate_on_submit():
         telegram.unlink(db.session, customer)
         db.session.commit()
@@ -113,7 +106,7 @@ def unlink_telegram(customer_id: int):
 @bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.FRONT_DESK)
 def edit(customer_id: int):
-    customer = _get_customer(customer_id)
+    customer = db.get_or_404(Customer, customer_id)
     form = CustomerForm(obj=customer)
     extra = {}
     if form.validate_on_submit():
