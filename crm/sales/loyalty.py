@@ -237,10 +237,7 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         row.points_spent = spent
         row.points_earned = earned
     if the_plan.coupon is not None:
-        amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
-        coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
-                    amount_minor=amount, now=now)
-        sale.coupon_code = the_plan.coupon.code
+        _use_coupon(session, sale, the_plan, reference, now)
     customer = the_plan.customer
     if customer is None:
         return
@@ -253,6 +250,31 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         session.flush()
         return
     program = the_plan.rules.program
+    _post_points(session, sale, account, the_plan, reference, actor=actor, now=now)
+    _note_first_purchase(session, account, actor=actor, now=now)
+    tiers.upgrade_after_payment(session, account, now=now)
+    if sale.repair_order_id is not None and program.repair_coupon_template_id:
+        _issue_repair_coupon(session, program.repair_coupon_template_id, customer.id, reference, actor=actor,
+                             now=now)
+    sale.points_redeemed = the_plan.points
+    sale.points_earned = the_plan.earn
+    sale.points_balance_after = account.balance
+    session.flush()
+
+
+def _use_coupon(session: Session, sale, the_plan: Plan, reference: str, now: datetime) -> None:
+    """The coupon counts one use by this sale, worth what it took off the bill; a coupon another desk
+    used up meanwhile is refused here (crm.loyalty.coupons.use), after the items are taken."""
+    amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
+    coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
+                amount_minor=amount, now=now)
+    sale.coupon_code = the_plan.coupon.code
+
+
+def _post_points(session: Session, sale, account: Account, the_plan: Plan, reference: str, *, actor: StaffUser,
+                 now: datetime) -> None:
+    """The points spent leave the balance and the points earned join it as a lot that expires with the
+    program's expiry; both keyed by the sale, so a replayed checkout posts nothing twice."""
     if the_plan.points:
         ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
                      reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
@@ -260,21 +282,24 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
     if the_plan.earn:
         ledger.credit(session, account, "earn", the_plan.earn, key=f"{reference}:earn",
                       reason=str(_l("Earned at checkout %(n)s", n=sale.number)), reference=reference,
-                      actor=actor, now=now, expiry_months=program.expiry_months)
-    first_purchase = account.first_purchase_at is None
-    if first_purchase:
+                      actor=actor, now=now, expiry_months=the_plan.rules.program.expiry_months)
+
+
+def _note_first_purchase(session: Session, account: Account, *, actor: StaffUser, now: datetime) -> None:
+    """A member's first purchase dates their purchase anniversary (the anniversary bonus job keys on
+    it) and pays the referral bonuses, once."""
+    if account.first_purchase_at is None:
         account.first_purchase_at = now
         account.first_purchase_mmdd = mmdd(local_date(now))
         accounts.reward_referral(session, account, actor=actor, now=now)
-    tiers.upgrade_after_payment(session, account, now=now)
-    if sale.repair_order_id is not None and program.repair_coupon_template_id:
-        template = session.get(CouponTemplate, program.repair_coupon_template_id)
-        if template is not None and template.active:
-            coupons.issue_personal(session, template, customer.id, issued_for=reference, actor=actor, now=now)
-    sale.points_redeemed = the_plan.points
-    sale.points_earned = the_plan.earn
-    sale.points_balance_after = account.balance
-    session.flush()
+
+
+def _issue_repair_coupon(session: Session, template_id: int, customer_id: int, reference: str, *,
+                         actor: StaffUser, now: datetime) -> None:
+    """A paid repair gives the customer the program's personal coupon, while its template is active."""
+    template = session.get(CouponTemplate, template_id)
+    if template is not None and template.active:
+        coupons.issue_personal(session, template, customer_id, issued_for=reference, actor=actor, now=now)
 
 
 @dataclass(frozen=True)
