@@ -223,44 +223,10 @@ def generate(args) -> None:
             sys.exit("This database already has customers, orders or staff; use --force to wipe it first.")
         now = datetime.now(UTC)
         start = now - SPAN
-        with engine.begin() as conn:
-            if existing:
-                wipe(conn)
-                tick("wiped the existing rows")
-            staff = staff_rows(now)
-            insert_batches(conn, StaffUser.__table__, staff)
-        roles = {row["username"]: row["id"] for row in staff}
-        staff_ids = {"desk": roles["bench-desk"], "technicians": [roles[u] for u, _ in TECHNICIANS]}
-
-        customers = customer_rows(rng, args.customers, start)
-        check_sample(rng, customers)
-        tick(f"built {len(customers):,} customers (sample checked against build_search_text)")
-        for i in range(0, len(customers), BATCH):
-            with engine.begin() as conn:
-                conn.execute(insert(Customer.__table__), customers[i:i + BATCH])
-        tick(f"inserted {len(customers):,} customers")
-
-        order_count = round(args.customers * args.orders_per_customer)
-        shares = sorted(rng.random() for _ in range(order_count))  # ids follow intake time
-        totals = [0, 0]
-        prefix = app.config["ORDER_NUMBER_PREFIX"]
-        for first in range(0, order_count, BATCH):
-            orders, lines, changes = [], [], []
-            for order_id in range(first + 1, min(first + BATCH, order_count) + 1):
-                share = shares[order_id - 1]
-                order, order_lines, order_changes = order_rows(rng, order_id, args.customers, share,
-                                                               start + SPAN * share, now, staff_ids, prefix)
-                orders.append(order)
-                lines += order_lines
-                changes += order_changes
-            with engine.begin() as conn:
-                conn.execute(insert(RepairOrder.__table__), orders)
-                insert_batches(conn, RepairOrderLine.__table__, lines)
-                insert_batches(conn, OrderStatusChange.__table__, changes)
-            totals[0] += len(lines)
-            totals[1] += len(changes)
-        tick(f"inserted {order_count:,} orders, {totals[0]:,} lines, {totals[1]:,} status changes")
-
+        staff_ids = insert_staff(engine, now, wipe_first=bool(existing), tick=tick)
+        insert_customers(engine, rng, args.customers, start, tick)
+        order_count = insert_orders(engine, rng, args, start=start, now=now, staff_ids=staff_ids,
+                                    prefix=app.config["ORDER_NUMBER_PREFIX"], tick=tick)
         with engine.begin() as conn:
             conn.execute(NumberCounter.__table__.delete())
             conn.execute(insert(NumberCounter.__table__), [{"name": "repair", "value": order_count}])
@@ -274,6 +240,54 @@ def generate(args) -> None:
                 conn.execute(text("VACUUM ANALYZE"))
             tick("VACUUM ANALYZE done")
     tick("done")
+
+
+def insert_staff(engine, now: datetime, *, wipe_first: bool, tick) -> dict:
+    """Empty the database first if asked, then the staff; returns the desk's id and the technicians' ids."""
+    with engine.begin() as conn:
+        if wipe_first:
+            wipe(conn)
+            tick("wiped the existing rows")
+        staff = staff_rows(now)
+        insert_batches(conn, StaffUser.__table__, staff)
+    roles = {row["username"]: row["id"] for row in staff}
+    return {"desk": roles["bench-desk"], "technicians": [roles[u] for u, _ in TECHNICIANS]}
+
+
+def insert_customers(engine, rng: random.Random, count: int, start: datetime, tick) -> None:
+    customers = customer_rows(rng, count, start)
+    check_sample(rng, customers)
+    tick(f"built {len(customers):,} customers (sample checked against build_search_text)")
+    for i in range(0, len(customers), BATCH):
+        with engine.begin() as conn:
+            conn.execute(insert(Customer.__table__), customers[i:i + BATCH])
+    tick(f"inserted {len(customers):,} customers")
+
+
+def insert_orders(engine, rng: random.Random, args, *, start: datetime, now: datetime, staff_ids: dict, prefix: str,
+                  tick) -> int:
+    """Orders spread over the history in intake order (one transaction a batch, with their lines and
+    status changes); returns how many."""
+    order_count = round(args.customers * args.orders_per_customer)
+    shares = sorted(rng.random() for _ in range(order_count))  # ids follow intake time
+    totals = [0, 0]
+    for first in range(0, order_count, BATCH):
+        orders, lines, changes = [], [], []
+        for order_id in range(first + 1, min(first + BATCH, order_count) + 1):
+            share = shares[order_id - 1]
+            order, order_lines, order_changes = order_rows(rng, order_id, args.customers, share,
+                                                           start + SPAN * share, now, staff_ids, prefix)
+            orders.append(order)
+            lines += order_lines
+            changes += order_changes
+        with engine.begin() as conn:
+            conn.execute(insert(RepairOrder.__table__), orders)
+            insert_batches(conn, RepairOrderLine.__table__, lines)
+            insert_batches(conn, OrderStatusChange.__table__, changes)
+        totals[0] += len(lines)
+        totals[1] += len(changes)
+    tick(f"inserted {order_count:,} orders, {totals[0]:,} lines, {totals[1]:,} status changes")
+    return order_count
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -145,23 +145,46 @@ class EmailChannel:
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             code, text = next(iter(exc.recipients.values()), (0, b""))
             return self._refusal("refused the recipient", code, text)
-        if isinstance(exc, smtplib.SMTPSenderRefused):
-            return self._refusal("refused the sender", exc.smtp_code, exc.smtp_error)
-        if isinstance(exc, smtplib.SMTPDataError):
-            return self._refusal("refused the message", exc.smtp_code, exc.smtp_error)
-        if isinstance(exc, smtplib.SMTPAuthenticationError):
-            return self._error(f"Mail server login failed: {exc.smtp_code} {as_text(exc.smtp_error)}")
-        if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return self._error(f"Mail server does not support this: {exc}")
-        if isinstance(exc, smtplib.SMTPResponseException):
-            return self._error(f"Mail server error: {exc.smtp_code} {as_text(exc.smtp_error)}")
-        return self._error(f"Mail server error: {describe_error(exc)}")
+        for refused, what in _REFUSALS:
+            if isinstance(exc, refused):
+                return self._refusal(what, exc.smtp_code, exc.smtp_error)
+        return self._error(_failure_reason(exc))
 
     def _refusal(self, what: str, code: int, text: bytes | str) -> ChannelError:
         return self._error(f"Mail server {what}: {code} {as_text(text)}", permanent=code >= 500)
 
     def _error(self, reason: str, permanent: bool = False) -> ChannelError:
         return ChannelError(scrub(reason, (self.password,)), permanent=permanent)
+
+
+# The server's refusals of the sender or of the message itself, with the code that says if they are final.
+_REFUSALS = ((smtplib.SMTPSenderRefused, "refused the sender"), (smtplib.SMTPDataError, "refused the message"))
+
+
+def _failure_reason(exc: smtplib.SMTPException) -> str:
+    """What went wrong when the server refused nothing about this message (never final on its own)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"Mail server login failed: {exc.smtp_code} {as_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"Mail server does not support this: {exc}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"Mail server error: {exc.smtp_code} {as_text(exc.smtp_error)}"
+    return f"Mail server error: {describe_error(exc)}"
+
+
+# The server's refusals of the sender or of the message itself, with the code that says if they are final.
+_REFUSALS = ((smtplib.SMTPSenderRefused, "refused the sender"), (smtplib.SMTPDataError, "refused the message"))
+
+
+def _failure_reason(exc: smtplib.SMTPException) -> str:
+    """What went wrong when the server refused nothing about this message (never final on its own)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"Mail server login failed: {exc.smtp_code} {as_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"Mail server does not support this: {exc}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"Mail server error: {exc.smtp_code} {as_text(exc.smtp_error)}"
+    return f"Mail server error: {describe_error(exc)}"
 
 
 def _close_quietly(smtp: smtplib.SMTP) -> None:

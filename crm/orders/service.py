@@ -170,6 +170,23 @@ def add_line(session: Session, order: RepairOrder, *, kind: str, description: st
     A part from the catalogue (``item``) takes its name and price unless others are given, and is
     taken from stock in the same transaction: more than is on hand is refused, unless the item is
     not stock-tracked."""
+    _check_line_can_be_added(order, kind, quantity, item)
+    if item is not None:
+        description, unit_price_minor = _catalogue_part(item, description, unit_price_minor)
+    _check_line_text_and_price(description, unit_price_minor)
+    if item is not None:
+        _take_part_from_stock(session, order, item, quantity, actor)
+    line = RepairOrderLine(order_id=order.id, kind=kind, description=description.strip(), quantity=quantity,
+                           unit_price_minor=unit_price_minor, item_id=item.id if item is not None else None,
+                           created_by_id=actor.id if actor else None)
+    session.add(line)
+    session.flush()
+    return line
+
+
+def _check_line_can_be_added(order: RepairOrder, kind: str, quantity: int, item: CatalogueItem | None) -> None:
+    """A line goes on an open order, is work or a part (a catalogue item is always a part), and counts
+    at least one unit."""
     if order.status in CLOSED_STATUSES:
         raise OrderError(_l("Lines cannot be added to a closed order."))
     if kind not in ("labour", "part"):
@@ -178,28 +195,34 @@ def add_line(session: Session, order: RepairOrder, *, kind: str, description: st
         raise OrderError(_l("An item from the catalogue is a part: choose Part."), field="kind")
     if quantity < 1:
         raise OrderError(_l("Quantity must be at least 1."), field="quantity")
-    if item is not None:
-        if not item.active:
-            raise OrderError(_l("%(item)s is no longer in the catalogue.", item=item.name), field="sku")
-        description = (description or "").strip() or item.name
-        unit_price_minor = item.price_minor if unit_price_minor is None else unit_price_minor
+
+
+def _catalogue_part(item: CatalogueItem, description: str, unit_price_minor: int | None) -> tuple[str, int]:
+    """A part from the catalogue must still be sold; it is named and priced as in the catalogue unless
+    the technician typed a description or a price of their own."""
+    if not item.active:
+        raise OrderError(_l("%(item)s is no longer in the catalogue.", item=item.name), field="sku")
+    description = (description or "").strip() or item.name
+    return description, item.price_minor if unit_price_minor is None else unit_price_minor
+
+
+def _check_line_text_and_price(description: str, unit_price_minor: int | None) -> None:
+    """Every line says what it is and has a price of zero or more."""
     if not (description or "").strip():
         raise OrderError(_l("Describe the work or the part."), field="description")
     if unit_price_minor is None:
         raise OrderError(_l("Enter the unit price."), field="price")
     if unit_price_minor < 0:
         raise OrderError(_l("The price cannot be negative."), field="price")
-    if item is not None:
-        try:
-            record_movement(session, item, "used", -quantity, actor=actor, repair_order_id=order.id)
-        except StockError as exc:
-            raise OrderError(exc.message, field="quantity") from None
-    line = RepairOrderLine(order_id=order.id, kind=kind, description=description.strip(), quantity=quantity,
-                           unit_price_minor=unit_price_minor, item_id=item.id if item is not None else None,
-                           created_by_id=actor.id if actor else None)
-    session.add(line)
-    session.flush()
-    return line
+
+
+def _take_part_from_stock(session: Session, order: RepairOrder, item: CatalogueItem, quantity: int,
+                          actor: StaffUser | None) -> None:
+    """The part leaves the shelf with the line; the refusal of a short stock belongs to the quantity."""
+    try:
+        record_movement(session, item, "used", -quantity, actor=actor, repair_order_id=order.id)
+    except StockError as exc:
+        raise OrderError(exc.message, field="quantity") from None
 
 
 def remove_line(session: Session, order: RepairOrder, line_id: int, *, actor: StaffUser | None = None) -> None:

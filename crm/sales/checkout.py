@@ -26,7 +26,7 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
 from crm.numbering import next_number
-from crm.orders.models import RepairOrderLine
+from crm.orders.models import RepairOrder, RepairOrderLine
 from crm.orders.service import OrderError, change_status, lock_order
 from crm.orders.status import Status
 from crm.sales import loyalty as sale_loyalty
@@ -240,50 +240,104 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
 
     ``expected_total_minor`` is the total the desk was shown: if the bill changed since (a technician
     added a line, another desk removed an item) the checkout is refused rather than charging an
-    amount nobody saw. It is never used as the amount: the server prices the bill itself."""
+    amount nobody saw. It is never used as the amount: the server prices the bill itself.
+
+    Locks are taken in the order sale, order, loyalty account, items, coupon (docs/architecture.md)."""
     now = now or utcnow()
     if not key or len(key) > 64:
         raise CheckoutError(_l("This form has expired; open the checkout again."))
     loyalty = loyalty or sale_loyalty.LoyaltyRequest()
     digest = _digest(sale_id, tenders, expected_total_minor, adjustments, loyalty)
+    sale = _lock_sale(session, sale_id)
+    if sale.status == SaleStatus.PAID:
+        return _replay(sale, key, digest)
+    _check_form(session, key, tenders, payment_methods)
+    order = _lock_ready_order(session, sale)
+    bill, the_plan = _price_with_loyalty(session, sale, adjustments, loyalty, now)
+    settlement = _settle(bill, order, expected_total_minor, tenders)
+
+    _record_lines(session, sale, bill, actor, now)
+    _record_payment(session, sale, bill, settlement, key=key, digest=digest, actor=actor,
+                    number_prefix=number_prefix, now=now)
+    sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
+                        the_plan, actor=actor, now=now)
+    if order is not None:
+        _hand_back(session, order, sale, actor, now)
+    session.flush()
+    return sale
+
+
+def _lock_sale(session: Session, sale_id: int) -> Sale:
+    """The sale, locked first and read afresh: a desk that waited for the lock sees the other desk's
+    payment rather than paying the bill again."""
     sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
                           .execution_options(populate_existing=True))
     if sale is None:
         raise CheckoutError(_l("This sale does not exist."))
-    if sale.status == SaleStatus.PAID:
-        if sale.checkout_key == key:
-            if sale.checkout_digest == digest:
-                return sale  # the same form again: the first result stands
-            raise CheckoutError(_l("This checkout form was already submitted with other payments; "
-                                   "open the receipt to see what was paid."), field="payments")
-        raise AlreadyPaid(sale)
+    return sale
+
+
+def _replay(sale: Sale, key: str, digest: str) -> Sale:
+    """A paid sale again: the same form (key and content) gets the first result; the same key with
+    other payments, or another desk's form, is refused with the receipt to look at."""
+    if sale.checkout_key == key:
+        if sale.checkout_digest == digest:
+            return sale  # the same form again: the first result stands
+        raise CheckoutError(_l("This checkout form was already submitted with other payments; "
+                               "open the receipt to see what was paid."), field="payments")
+    raise AlreadyPaid(sale)
+
+
+def _check_form(session: Session, key: str, tenders: Sequence[pricing.Tender], payment_methods: Sequence[str]) -> None:
+    """A form's key pays one bill only, and every payment uses a method the shop takes."""
     if find_by_key(session, key) is not None:
         raise CheckoutError(_l("This form was already used for another bill; open the checkout again."))
     for tender in tenders:
         if tender.method not in payment_methods:
             raise CheckoutError(_l("Choose a payment method."), field="payments")
 
-    order = None
-    if sale.repair_order_id is not None:
-        order = lock_order(session, sale.repair_order_id)
-        if order.status != Status.READY:
-            raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
-                                   status=Status(order.status).label))
+
+def _lock_ready_order(session: Session, sale: Sale) -> RepairOrder | None:
+    """The repair order this bill pays for (locked second, after the sale); it must still be ready:
+    an order moved back to work meanwhile is not handed over."""
+    if sale.repair_order_id is None:
+        return None
+    order = lock_order(session, sale.repair_order_id)
+    if order.status != Status.READY:
+        raise CheckoutError(_l("Only an order that is ready for pickup can be checked out; it is %(status)s.",
+                               status=Status(order.status).label))
+    return order
+
+
+def _price_with_loyalty(session: Session, sale: Sale, adjustments: Sequence[pricing.Adjustment],
+                        loyalty: sale_loyalty.LoyaltyRequest, now: datetime) -> tuple[Bill, sale_loyalty.Plan]:
+    """The bill priced on the server: the loyalty plan is made on the bill with the desk's own
+    adjustments, under the customer's account lock, and the bill priced again with its reductions."""
     plain = current_bill(session, sale, adjustments)
     the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
                                  loyalty, now=now, locked=True, prior=adjustments)
-    bill = current_bill(session, sale, [*adjustments, *the_plan.adjustments])
+    return current_bill(session, sale, [*adjustments, *the_plan.adjustments]), the_plan
+
+
+def _settle(bill: Bill, order: RepairOrder | None, expected_total_minor: int,
+            tenders: Sequence[pricing.Tender]) -> pricing.Settlement:
+    """The bill must have something on it (or be a repair's), still come to the total the desk saw, and
+    be covered by the payments (pricing.settle works out the change)."""
     if not bill.lines and order is None:  # a repair with nothing billed (quote declined) is still handed back
         raise CheckoutError(_l("The bill is empty."))
     if bill.quote.total_minor != expected_total_minor:
         raise CheckoutError(_l("The bill changed while this page was open. Check the new total and take "
                                "payment again."), field="total")
     try:
-        settlement = pricing.settle(bill.quote.total_minor, tenders)
+        return pricing.settle(bill.quote.total_minor, tenders)
     except pricing.PricingError as error:
         raise CheckoutError(error.message, field="payments") from None
 
-    _record_lines(session, sale, bill, actor, now)
+
+def _record_payment(session: Session, sale: Sale, bill: Bill, settlement: pricing.Settlement, *, key: str,
+                    digest: str, actor: StaffUser, number_prefix: str, now: datetime) -> None:
+    """Write the payments and turn the cart into a numbered paid sale carrying the form's key and
+    digest (UNIQUE key: the same form cannot pay twice)."""
     for paid, handed in zip(settlement.payments, settlement.tendered, strict=True):
         session.add(Payment(sale_id=sale.id, method=paid.method, amount_minor=paid.amount_minor,
                             tendered_minor=handed.amount_minor, taken_by_id=actor.id, taken_at=now))
@@ -299,17 +353,16 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     sale.paid_by_id = actor.id
     sale.paid_at = now
     session.flush()
-    sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
-                        the_plan, actor=actor, now=now)
-    if order is not None:
-        try:
-            change = change_status(session, order, Status.PICKED_UP, actor=actor,
-                                   note=str(_l("Paid, receipt %(n)s", n=sale.number)), via_checkout=True, now=now)
-        except OrderError as error:
-            raise CheckoutError(error.message) from None
-        messages.picked_up(session, order, sale, change)
-    session.flush()
-    return sale
+
+
+def _hand_back(session: Session, order: RepairOrder, sale: Sale, actor: StaffUser, now: datetime) -> None:
+    """The paid repair is picked up (a status only checkout may set) and the customer is told."""
+    try:
+        change = change_status(session, order, Status.PICKED_UP, actor=actor,
+                               note=str(_l("Paid, receipt %(n)s", n=sale.number)), via_checkout=True, now=now)
+    except OrderError as error:
+        raise CheckoutError(error.message) from None
+    messages.picked_up(session, order, sale, change)
 
 
 def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, now: datetime) -> None:

@@ -96,37 +96,75 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
     rules = load_rules(session)
     result.rules = rules
     if customer_id is None and not request.coupon_code.strip():
-        if request.points:  # "use the most allowed" on a walk-in's bill simply uses none
-            raise LoyaltyCheckoutError(_l("Attach the customer to use their points."), field="points")
-        result.spent_per_line = result.earn_per_line = [0] * len(lines)
-        return result
+        return _walk_in_without_coupon(result, lines, request)
     customer = session.get(Customer, customer_id) if customer_id is not None else None
     result.customer = customer
     if customer is not None and rules.active:
-        if locked:
-            ledger_account = ledger.lock_account(session, customer.id)
-            if ledger_account is not None:
-                ledger.expire_due(session, ledger_account, now=now)
-            result.account = ledger_account
-        else:
-            result.account = accounts.get_account(session, customer.id)
-        result.will_enrol = result.account is None and accounts.should_enrol_automatically(session, customer)
-        if result.account is not None:
-            result.tier = session.get(Tier, result.account.tier_id) if result.account.tier_id else None
-            result.balance = (result.account.balance if locked
-                              else sum(lot.remaining for lot in ledger.open_lots(session, customer.id, now)))
-            if not locked:  # what the desk is shown; the checkout itself does not need it
-                result.standing = tiers.standing(session, result.account, now=now)
-        elif result.will_enrol:
-            result.tier = accounts.entry_tier(session)
-        if not locked:
-            result.personal_coupons = coupons.usable_personal(session, customer.id, now)
-
+        _membership(session, result, customer, now=now, locked=locked)
     if not rules.active:
-        if request.points or request.use_max or request.coupon_code.strip():
-            raise LoyaltyCheckoutError(_l("The loyalty program is switched off."), field="points")
-        result.spent_per_line = result.earn_per_line = [0] * len(lines)
-        return result
+        return _program_switched_off(result, lines, request)
+    _discounts(session, result, lines, request, customer_id=customer_id, now=now, prior=prior)
+    _points(result, rules, lines, request, prior)
+    quote = pricing.price(lines, [*prior, *result.adjustments])
+    _spent_per_line(result, quote, len(lines), prior)
+    _earned(result, rules, lines, quote)
+    return result
+
+
+def _no_points_per_line(result: Plan, lines: Sequence[pricing.LineInput]) -> Plan:
+    result.spent_per_line = result.earn_per_line = [0] * len(lines)
+    return result
+
+
+def _walk_in_without_coupon(result: Plan, lines: Sequence[pricing.LineInput], request: LoyaltyRequest) -> Plan:
+    """A walk-in's bill without a coupon has no loyalty side: points need the customer attached."""
+    if request.points:  # "use the most allowed" on a walk-in's bill simply uses none
+        raise LoyaltyCheckoutError(_l("Attach the customer to use their points."), field="points")
+    return _no_points_per_line(result, lines)
+
+
+def _program_switched_off(result: Plan, lines: Sequence[pricing.LineInput], request: LoyaltyRequest) -> Plan:
+    """With the program off the bill is plain; points or a coupon asked for are refused, not silently
+    dropped, so the desk does not promise the customer a reduction the bill does not have."""
+    if request.points or request.use_max or request.coupon_code.strip():
+        raise LoyaltyCheckoutError(_l("The loyalty program is switched off."), field="points")
+    return _no_points_per_line(result, lines)
+
+
+def _membership(session: Session, result: Plan, customer: Customer, *, now: datetime, locked: bool) -> None:
+    """The customer's account (or whether they join at this checkout), tier and balance. The cart page
+    (not ``locked``) also gets the tier standing and the personal coupons it shows."""
+    if locked:
+        result.account = _locked_account(session, customer.id, now)
+    else:
+        result.account = accounts.get_account(session, customer.id)
+    result.will_enrol = result.account is None and accounts.should_enrol_automatically(session, customer)
+    if result.account is not None:
+        result.tier = session.get(Tier, result.account.tier_id) if result.account.tier_id else None
+        result.balance = (result.account.balance if locked
+                          else sum(lot.remaining for lot in ledger.open_lots(session, customer.id, now)))
+        if not locked:  # what the desk is shown; the checkout itself does not need it
+            result.standing = tiers.standing(session, result.account, now=now)
+    elif result.will_enrol:
+        result.tier = accounts.entry_tier(session)
+    if not locked:
+        result.personal_coupons = coupons.usable_personal(session, customer.id, now)
+
+
+def _locked_account(session: Session, customer_id: int, now: datetime) -> Account | None:
+    """The account under the checkout's lock, its due lots expired first: the balance on the row is
+    then exactly what may be spent now."""
+    account = ledger.lock_account(session, customer_id)
+    if account is not None:
+        ledger.expire_due(session, account, now=now)
+    return account
+
+
+def _discounts(session: Session, result: Plan, lines: Sequence[pricing.LineInput], request: LoyaltyRequest, *,
+               customer_id: int | None, now: datetime, prior: Sequence[pricing.Adjustment]) -> None:
+    """Rules 1 and 2 (crm.loyalty.billing): the tier discount of a member (or of one joining now) and
+    the coupon, on the bill after the desk's own adjustments. A coupon is refused below its minimum
+    bill, and when it would take nothing off (the desk should not think it was applied)."""
     if request.coupon_code.strip():
         result.coupon = coupons.find_usable(session, request.coupon_code, customer_id=customer_id, now=now)
     base = _remaining(lines, prior)
@@ -140,6 +178,11 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
                                       "tier discount is already better."), field="coupon")
     result.adjustments = [_adjustment(r) for r in reductions if r.amount_minor > 0]
 
+
+def _points(result: Plan, rules: Rules, lines: Sequence[pricing.LineInput], request: LoyaltyRequest,
+            prior: Sequence[pricing.Adjustment]) -> None:
+    """Rule 3: the points the desk asked for (or the most allowed), refused above what the bill may
+    take; they come off the bill as the last adjustment."""
     program = rules.program
     if result.member:
         after = _remaining(lines, [*prior, *result.adjustments])
@@ -161,21 +204,28 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
         result.adjustments.append(_adjustment(billing.points_reduction(
             points, point_value_minor=program.point_value_minor, redeem_categories=rules.redeem_categories)))
 
-    quote = pricing.price(lines, [*prior, *result.adjustments])
-    if points:
-        index = len(prior) + len(result.adjustments) - 1
-        result.spent_per_line = billing.spent_per_line(points, [priced.shares[index] for priced in quote.lines])
+
+def _spent_per_line(result: Plan, quote: pricing.Quote, line_count: int, prior: Sequence[pricing.Adjustment]) -> None:
+    """The points spent, spread over the lines by what each line's share of the points reduction is
+    worth: a refund gives back exactly the points of the refunded units."""
+    if result.points:
+        index = len(prior) + len(result.adjustments) - 1  # the points reduction is the last adjustment
+        result.spent_per_line = billing.spent_per_line(result.points, [priced.shares[index] for priced in quote.lines])
     else:
-        result.spent_per_line = [0] * len(lines)
+        result.spent_per_line = [0] * line_count
+
+
+def _earned(result: Plan, rules: Rules, lines: Sequence[pricing.LineInput], quote: pricing.Quote) -> None:
+    """The points a member (or one joining now) earns on the money paid for each line, at the tier's
+    multiplier; nobody else earns."""
     if result.member or result.will_enrol:
         multiplier = result.tier.earn_multiplier_pct if result.tier is not None else 100
         paid = [billing.Line(line.category_code, priced.total_minor) for line, priced in zip(lines, quote.lines,
                                                                                                 strict=True)]
         result.earn, result.earn_per_line = billing.earned(paid, rates=rules.rates, multiplier_pct=multiplier,
-                                                           point_value_minor=program.point_value_minor)
+                                                           point_value_minor=rules.program.point_value_minor)
     else:
         result.earn_per_line = [0] * len(lines)
-    return result
 
 
 def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, actor: StaffUser,
@@ -187,10 +237,7 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         row.points_spent = spent
         row.points_earned = earned
     if the_plan.coupon is not None:
-        amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
-        coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
-                    amount_minor=amount, now=now)
-        sale.coupon_code = the_plan.coupon.code
+        _use_coupon(session, sale, the_plan, reference, now)
     customer = the_plan.customer
     if customer is None:
         return
@@ -203,6 +250,31 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
         session.flush()
         return
     program = the_plan.rules.program
+    _post_points(session, sale, account, the_plan, reference, actor=actor, now=now)
+    _note_first_purchase(session, account, actor=actor, now=now)
+    tiers.upgrade_after_payment(session, account, now=now)
+    if sale.repair_order_id is not None and program.repair_coupon_template_id:
+        _issue_repair_coupon(session, program.repair_coupon_template_id, customer.id, reference, actor=actor,
+                             now=now)
+    sale.points_redeemed = the_plan.points
+    sale.points_earned = the_plan.earn
+    sale.points_balance_after = account.balance
+    session.flush()
+
+
+def _use_coupon(session: Session, sale, the_plan: Plan, reference: str, now: datetime) -> None:
+    """The coupon counts one use by this sale, worth what it took off the bill; a coupon another desk
+    used up meanwhile is refused here (crm.loyalty.coupons.use), after the items are taken."""
+    amount = sum(a.amount_minor for a in the_plan.adjustments if a.kind == "coupon")
+    coupons.use(session, the_plan.coupon, customer_id=sale.customer_id, reference=reference,
+                amount_minor=amount, now=now)
+    sale.coupon_code = the_plan.coupon.code
+
+
+def _post_points(session: Session, sale, account: Account, the_plan: Plan, reference: str, *, actor: StaffUser,
+                 now: datetime) -> None:
+    """The points spent leave the balance and the points earned join it as a lot that expires with the
+    program's expiry; both keyed by the sale, so a replayed checkout posts nothing twice."""
     if the_plan.points:
         ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
                      reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
@@ -210,21 +282,24 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
     if the_plan.earn:
         ledger.credit(session, account, "earn", the_plan.earn, key=f"{reference}:earn",
                       reason=str(_l("Earned at checkout %(n)s", n=sale.number)), reference=reference,
-                      actor=actor, now=now, expiry_months=program.expiry_months)
-    first_purchase = account.first_purchase_at is None
-    if first_purchase:
+                      actor=actor, now=now, expiry_months=the_plan.rules.program.expiry_months)
+
+
+def _note_first_purchase(session: Session, account: Account, *, actor: StaffUser, now: datetime) -> None:
+    """A member's first purchase dates their purchase anniversary (the anniversary bonus job keys on
+    it) and pays the referral bonuses, once."""
+    if account.first_purchase_at is None:
         account.first_purchase_at = now
         account.first_purchase_mmdd = mmdd(local_date(now))
         accounts.reward_referral(session, account, actor=actor, now=now)
-    tiers.upgrade_after_payment(session, account, now=now)
-    if sale.repair_order_id is not None and program.repair_coupon_template_id:
-        template = session.get(CouponTemplate, program.repair_coupon_template_id)
-        if template is not None and template.active:
-            coupons.issue_personal(session, template, customer.id, issued_for=reference, actor=actor, now=now)
-    sale.points_redeemed = the_plan.points
-    sale.points_earned = the_plan.earn
-    sale.points_balance_after = account.balance
-    session.flush()
+
+
+def _issue_repair_coupon(session: Session, template_id: int, customer_id: int, reference: str, *,
+                         actor: StaffUser, now: datetime) -> None:
+    """A paid repair gives the customer the program's personal coupon, while its template is active."""
+    template = session.get(CouponTemplate, template_id)
+    if template is not None and template.active:
+        coupons.issue_personal(session, template, customer_id, issued_for=reference, actor=actor, now=now)
 
 
 @dataclass(frozen=True)

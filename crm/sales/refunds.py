@@ -52,16 +52,51 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
     if not key or len(key) > 64:
         raise RefundError(_l("This form has expired; open the refund again."))
     digest = _digest(sale_id, requests, method, reason)
+    sale = _lock_sale(session, sale_id)
+    previous = _earlier_refund(session, sale, key, digest)
+    if previous is not None:
+        return previous
+    wanted = _wanted_units(sale, requests, method, reason, payment_methods)
+    lines = {line.id: line for line in session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale.id).execution_options(populate_existing=True))}
+    refund_row = Refund(number=next_number(session, number_prefix, series="refund"), sale_id=sale.id,
+                        reason=reason.strip(), method=method, amount_minor=0, refund_key=key, refund_digest=digest,
+                        created_by_id=actor.id, created_at=now)
+    refunded = _pay_back_units(refund_row, lines, wanted)
+    session.add(refund_row)
+    session.flush()
+    _pay_back_points(session, sale, refund_row, refunded, actor, now)
+    session.flush()
+    _restock(session, refund_row, lines, actor, now)
+    return refund_row
+
+
+def _lock_sale(session: Session, sale_id: int) -> Sale:
+    """The sale, row-locked first (a refund locks sale, account, items, in that order) and read afresh:
+    a desk that waited for the lock sees what the other desk committed."""
     sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
                           .execution_options(populate_existing=True))
     if sale is None:
         raise RefundError(_l("This sale does not exist."))
+    return sale
+
+
+def _earlier_refund(session: Session, sale: Sale, key: str, digest: str) -> Refund | None:
+    """The refund this form already made, if it is the same form again; a key used with other content
+    (or for another sale) is refused rather than paying back twice."""
     previous = session.scalar(select(Refund).where(Refund.refund_key == key))
-    if previous is not None:
-        if previous.sale_id == sale.id and previous.refund_digest == digest:
-            return previous
-        raise RefundError(_l("This refund form was already submitted with other content; "
-                             "check the sale's refunds."))
+    if previous is None:
+        return None
+    if previous.sale_id == sale.id and previous.refund_digest == digest:
+        return previous
+    raise RefundError(_l("This refund form was already submitted with other content; "
+                         "check the sale's refunds."))
+
+
+def _wanted_units(sale: Sale, requests: Sequence[RefundRequest], method: str, reason: str,
+                  payment_methods: Sequence[str]) -> list[RefundRequest]:
+    """The requests with units to refund. Only a paid sale is refunded, with a known method, a reason,
+    and each line at most once with a positive quantity."""
     if sale.status != SaleStatus.PAID:
         raise RefundError(_l("Only a paid sale can be refunded."))
     if method not in payment_methods:
@@ -73,22 +108,17 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
         raise RefundError(_l("Choose at least one unit to refund."), field="lines")
     if any(r.quantity < 0 for r in wanted) or len({r.sale_line_id for r in wanted}) != len(wanted):
         raise RefundError(_l("Each line is refunded once per refund, with a positive quantity."), field="lines")
+    return wanted
 
-    lines = {line.id: line for line in session.scalars(
-        select(SaleLine).where(SaleLine.sale_id == sale.id).execution_options(populate_existing=True))}
-    refund_row = Refund(number=next_number(session, number_prefix, series="refund"), sale_id=sale.id,
-                        reason=reason.strip(), method=method, amount_minor=0, refund_key=key, refund_digest=digest,
-                        created_by_id=actor.id, created_at=now)
+
+def _pay_back_units(refund_row: Refund, lines: dict[int, SaleLine],
+                    wanted: Sequence[RefundRequest]) -> list[tuple[SaleLine, int]]:
+    """Add a refund line per request, paying back what the units cost (rule 4 of crm.sales.pricing) and
+    counting them as refunded on the sale line; sets the refund's amount. Returns (sale line, units)."""
     total = 0
     refunded = []
     for request in wanted:
-        line = lines.get(request.sale_line_id)
-        if line is None:
-            raise RefundError(_l("This line is not on this sale."), field="lines")
-        left = line.quantity - line.refunded_quantity
-        if request.quantity > left:
-            raise RefundError(_l("%(item)s: only %(n)d left to refund.", item=line.description, n=left),
-                              field="lines")
+        line = _refundable_line(lines, request)
         amount = pricing.refund_amount(line.total_minor, line.quantity, line.refunded_quantity,
                                        line.refunded_minor, request.quantity)
         line.refunded_quantity += request.quantity
@@ -101,17 +131,32 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
     if total <= 0:
         raise RefundError(_l("Nothing was paid for these units, so there is nothing to pay back."), field="lines")
     refund_row.amount_minor = total
-    session.add(refund_row)
-    session.flush()
+    return refunded
+
+
+def _refundable_line(lines: dict[int, SaleLine], request: RefundRequest) -> SaleLine:
+    """The sale line asked for, if it is on this sale and has that many units not yet refunded."""
+    line = lines.get(request.sale_line_id)
+    if line is None:
+        raise RefundError(_l("This line is not on this sale."), field="lines")
+    left = line.quantity - line.refunded_quantity
+    if request.quantity > left:
+        raise RefundError(_l("%(item)s: only %(n)d left to refund.", item=line.description, n=left),
+                          field="lines")
+    return line
+
+
+def _pay_back_points(session: Session, sale: Sale, refund_row: Refund, refunded: Sequence[tuple[SaleLine, int]],
+                     actor: StaffUser, now: datetime) -> None:
+    """Undo the points of the refunded units (crm.sales.loyalty) and keep from the money the value of
+    earned points the customer has already spent."""
+    total = refund_row.amount_minor
     points = sale_loyalty.reverse_for_refund(session, sale, refund_row, refunded, actor=actor, now=now)
     refund_row.points_restored = points.restored
     refund_row.points_reversed = points.reversed
     refund_row.points_shortfall = points.shortfall
     refund_row.points_kept_minor = points.kept_minor
     refund_row.amount_minor = total - points.kept_minor
-    session.flush()
-    _restock(session, refund_row, lines, actor, now)
-    return refund_row
 
 
 def _restock(session: Session, refund_row: Refund, lines: dict[int, SaleLine], actor: StaffUser,

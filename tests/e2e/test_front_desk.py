@@ -41,8 +41,21 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     staff_user("front_desk", "desk-anna", "Anna Desk")
     login("desk-anna")
     expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    _add_customer(page)
+    number = _take_device_in(page, artifacts)
+    tracking_path = _print_a4_receipt(page, artifacts, number)
+    _customer_opens_the_printed_link(page, live_server, artifacts, tracking_path, number)
+    _print_a4_pdf(page, artifacts)
+    _print_80mm_receipt(page, artifacts, number)
 
-    # A new customer, from the navigation.
+    # Back to the order, then to the customer's profile, which now lists the repair.
+    page.get_by_role("link", name="Back to the order").click()
+    page.get_by_role("link", name="Olena Shevchenko").click()
+    expect(page.get_by_role("link", name=number)).to_be_visible()
+
+
+def _add_customer(page: Page) -> None:
+    """A new customer, from the navigation; lands on the profile."""
     _nav(page).get_by_role("link", name="New customer").click()
     expect(page.get_by_role("heading", name="New customer")).to_be_visible()
     assert_every_field_labelled(page)
@@ -53,13 +66,14 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     page.get_by_label("Agrees to marketing messages").check()
     page.get_by_role("button", name="Save customer").click()
 
-    # Lands on the profile.
     expect(page.get_by_role("heading", name="Olena Shevchenko")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("Customer Olena Shevchenko added.")
     expect(page.get_by_text("olena@example.com")).to_be_visible()
     expect(page.get_by_text("No repairs yet.")).to_be_visible()
 
-    # Take a device in.
+
+def _take_device_in(page: Page, artifacts) -> str:
+    """Take a device in from the profile; the order page shows its number, which is returned."""
     page.get_by_role("link", name="Take a device in").click()
     expect(page.get_by_role("heading", name="Take a device in")).to_be_visible()
     assert_every_field_labelled(page)
@@ -67,7 +81,6 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     _fill_intake(page, VALID_IMEI, due)
     page.get_by_role("button", name="Save order").click()
 
-    # The order page shows its number.
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text(re.compile(r"Order R-\d+\s+Received"))
     number = re.search(r"R-\d+", heading.inner_text()).group(0)
@@ -80,8 +93,11 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(artifacts / "front_desk_order_phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+    return number
 
-    # The A4 intake receipt: the number and a QR code that really rendered.
+
+def _print_a4_receipt(page: Page, artifacts, number: str) -> str:
+    """The A4 intake receipt: the number and a QR code that really rendered. Returns the printed link's path."""
     page.get_by_role("link", name="Intake receipt (A4)").click()
     expect(page.get_by_role("heading", name=f"Intake receipt {number}")).to_be_visible()
     qr = page.get_by_role("img", name="QR code of your tracking link")
@@ -91,8 +107,11 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     expect(printed_link).to_be_visible()
     tracking_path = re.search(r"/t/\S+", printed_link.inner_text()).group(0)
     page.screenshot(path=str(artifacts / "receipt_a4_screen.png"), full_page=True)
+    return tracking_path
 
-    # The customer opens the printed link on their phone: no login, the repair and its status.
+
+def _customer_opens_the_printed_link(page: Page, live_server, artifacts, tracking_path: str, number: str) -> None:
+    """The customer opens the printed link on their phone: no login, the repair and its status."""
     customer_view = page.context.browser.new_context(base_url=live_server, viewport=PHONE)
     phone = customer_view.new_page()
     phone.set_default_timeout(5_000)
@@ -103,6 +122,10 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     expect(phone.get_by_role("button", name="Log out")).to_have_count(0)
     phone.screenshot(path=str(artifacts / "tracking_page_phone.png"), full_page=True)
     customer_view.close()
+
+
+def _print_a4_pdf(page: Page, artifacts) -> None:
+    """The A4 receipt as printed: no toolbar, one A4 page."""
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
     page.screenshot(path=str(artifacts / "receipt_a4_print.png"), full_page=True)
@@ -112,7 +135,9 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     assert _pdf_page_size(a4) == (595, 842), "the receipt's @page rule should ask for A4 paper"
     page.emulate_media(media="screen")
 
-    # The 80 mm receipt for the till printer, from the receipt's own toolbar.
+
+def _print_80mm_receipt(page: Page, artifacts, number: str) -> None:
+    """The 80 mm receipt for the till printer, from the receipt's own toolbar."""
     page.get_by_role("link", name="80 mm").click()
     expect(page.get_by_role("heading", name=f"Intake receipt {number}")).to_be_visible()
     expect(page.get_by_role("img", name="QR code of your tracking link")).to_be_visible()
@@ -124,11 +149,6 @@ def test_front_desk_takes_a_device_in_and_prints_the_receipt(page: Page, staff_u
     page.pdf(path=str(roll), width="80mm", height="250mm")
     assert _pdf_pages(roll) == 1, "the 80 mm receipt should fit on 25 cm of roll"
     page.emulate_media(media="screen")
-
-    # Back to the order, then to the customer's profile, which now lists the repair.
-    page.get_by_role("link", name="Back to the order").click()
-    page.get_by_role("link", name="Olena Shevchenko").click()
-    expect(page.get_by_role("link", name=number)).to_be_visible()
 
 
 def test_live_search_finds_a_customer_by_part_of_the_phone(app, page: Page, staff_user, login):
