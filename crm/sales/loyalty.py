@@ -30,12 +30,16 @@ from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
 from crm.loyalty.program import rules as load_rules
 from crm.money import shop_money
+from crm.numbers import whole_number
 from crm.sales import pricing
 from crm.shop_time import local_date, mmdd
 
 
 class LoyaltyCheckoutError(RuleError):
     pass
+
+
+MAX_POINTS_TYPED = 99_999_999  # beyond any balance; keeps the number inside the INTEGER columns
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,13 @@ class LoyaltyRequest:
 
     def digest_part(self) -> list:
         return [self.points, self.use_max, self.coupon_code.strip().upper()]
+
+    @classmethod
+    def at_payment(cls, points_text: str | None, coupon_text: str | None) -> "LoyaltyRequest":
+        """The choices the payment form carries as the cart showed them: points in ASCII digits; anything else is
+        -1, which plan() refuses next to the points field."""
+        points = whole_number(points_text or "0", maximum=MAX_POINTS_TYPED)
+        return cls(points=-1 if points is None else points, coupon_code=(coupon_text or "")[:32])
 
 
 @dataclass

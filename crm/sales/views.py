@@ -269,16 +269,12 @@ def pay(sale_id: int):
     if not form.validate_on_submit():
         return _render_cart(db.get_or_404(Sale, sale_id), pay_form=form, code=422)
     expected = whole_number(form.expected_total.data, maximum=10**18)  # compared with the bill's total
-    if expected is None:
-        expected = -1  # tampered or missing: the bill check below refuses it
     tenders = [pricing.Tender(method, amount) for method, amount in form.tenders()]
-    points = whole_number(form.loyalty_points.data or "0", maximum=99_999_999)
-    loyalty = sale_loyalty.LoyaltyRequest(points=-1 if points is None else points,  # -1: refused next to the field
-                                          coupon_code=(form.loyalty_coupon.data or "")[:32])
-    loyalty_form = LoyaltyForm(formdata=None, data={"points": max(loyalty.points, 0), "coupon": loyalty.coupon_code})
+    loyalty = sale_loyalty.LoyaltyRequest.at_payment(form.loyalty_points.data, form.loyalty_coupon.data)
     try:
         sale = checkout.checkout(
-            db.session, sale_id, key=form.key.data or "", tenders=tenders, expected_total_minor=expected,
+            db.session, sale_id, key=form.key.data or "", tenders=tenders,
+            expected_total_minor=-1 if expected is None else expected,  # tampered or missing: refused as changed
             actor=acting_staff(), payment_methods=current_app.config["PAYMENT_METHODS"],
             number_prefix=current_app.config["SALE_NUMBER_PREFIX"], loyalty=loyalty)
         db.session.commit()
@@ -288,30 +284,39 @@ def pay(sale_id: int):
         return redirect(url_for("sales.detail", sale_id=exc.sale.id))
     except RuleError as exc:
         db.session.rollback()
-        sale = db.get_or_404(Sale, sale_id)
-        if sale.status == SaleStatus.PAID:  # e.g. this form's key was used with other payments: show what was paid
-            flash(str(exc.message), "warning")
-            return redirect(url_for("sales.detail", sale_id=sale.id))
-        if exc.field in ("points", "coupon"):
-            _add_error(loyalty_form, exc.field, exc.message)
-            return _render_cart(sale, loyalty_form=loyalty_form, code=422)
-        target = form.payment_fields()[0] if exc.field == "payments" and form.method_fields else None
-        (target.errors if target is not None else form.form_errors).append(str(exc.message))
-        return _render_cart(sale, pay_form=form, loyalty_form=loyalty_form, code=422)
+        return _refused_payment(sale_id, form, loyalty, exc)
     except IntegrityError:
-        # A second desk committed the same bill a moment earlier (UNIQUE key or order): show its result.
         db.session.rollback()
-        done = checkout.find_by_key(db.session, form.key.data or "")
-        if done is not None:
-            return redirect(url_for("sales.detail", sale_id=done.id))
-        flash(_("Another desk changed this bill at the same moment. Check it and try again."), "warning")
-        return redirect(url_for("sales.cart", sale_id=sale_id))
+        return _paid_meanwhile(sale_id, form.key.data or "")
     if sale.change_minor:
-        flash(_("Paid. Change due: %(change)s.", change=shop_money(sale.change_minor)),
-              "success")
+        flash(_("Paid. Change due: %(change)s.", change=shop_money(sale.change_minor)), "success")
     else:
         flash(_("Paid."), "success")
     return redirect(url_for("sales.detail", sale_id=sale.id))
+
+
+def _refused_payment(sale_id: int, form, loyalty: sale_loyalty.LoyaltyRequest, exc: RuleError):
+    """The cart again with the refusal next to its field and what the desk chose kept."""
+    sale = db.get_or_404(Sale, sale_id)
+    if sale.status == SaleStatus.PAID:  # e.g. this form's key was used with other payments: show what was paid
+        flash(str(exc.message), "warning")
+        return redirect(url_for("sales.detail", sale_id=sale.id))
+    loyalty_form = LoyaltyForm(formdata=None, data={"points": max(loyalty.points, 0), "coupon": loyalty.coupon_code})
+    if exc.field in ("points", "coupon"):
+        _add_error(loyalty_form, exc.field, exc.message)
+        return _render_cart(sale, loyalty_form=loyalty_form, code=422)
+    target = form.payment_fields()[0] if exc.field == "payments" and form.method_fields else None
+    (target.errors if target is not None else form.form_errors).append(str(exc.message))
+    return _render_cart(sale, pay_form=form, loyalty_form=loyalty_form, code=422)
+
+
+def _paid_meanwhile(sale_id: int, key: str):
+    """A second desk committed the same bill a moment earlier (UNIQUE key or order): show its result."""
+    done = checkout.find_by_key(db.session, key)
+    if done is not None:
+        return redirect(url_for("sales.detail", sale_id=done.id))
+    flash(_("Another desk changed this bill at the same moment. Check it and try again."), "warning")
+    return redirect(url_for("sales.cart", sale_id=sale_id))
 
 
 def _paid_sale(sale_id: int) -> Sale:

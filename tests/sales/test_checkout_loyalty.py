@@ -330,3 +330,12 @@ def test_the_cart_total_shown_matches_the_checkout(session, desk):
     shown = bill_total(session, sale, loyalty=LoyaltyRequest(use_max=True))
     paid = pay(session, sale.id, actor=desk, loyalty=LoyaltyRequest(use_max=True), now=NOW)
     assert paid.total_minor == shown
+
+
+@pytest.mark.parametrize(("typed", "points"), [("", 0), ("0", 0), ("120", 120), (" 7 ", 7), ("²", -1), ("٣", -1),
+                                               ("-5", -1), ("1e3", -1), ("999999999", -1)])
+def test_the_points_the_payment_form_carries_are_ascii_digits_or_refused(typed, points):
+    from crm.sales.loyalty import LoyaltyRequest
+
+    request = LoyaltyRequest.at_payment(typed, " spring " + "x" * 40)
+    assert request.points == points and len(request.coupon_code) == 32
