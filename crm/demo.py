@@ -20,6 +20,7 @@ from crm.orders.device import imei_is_valid
 from crm.orders.status import CHECKOUT_ONLY, Status
 from crm.sales import checkout, pricing
 from crm.sales import loyalty as sale_loyalty
+from crm.sales.bill import current_bill
 
 DEMO_LOGINS = [
     ("manager", "manager-demo-pass", Role.MANAGER.value),
@@ -185,12 +186,12 @@ def _loyalty_setup(session: Session, people, *, manager: StaffUser, region: str,
 def _pay(session: Session, sale, desk: StaffUser, rng: random.Random, now: datetime, sale_prefix: str) -> None:
     """Pay a bill the way the desk does: cash with change, card, or both; a member spends the most
     points allowed one time in three."""
-    plain = checkout.current_bill(session, sale)
+    plain = current_bill(session, sale)
     wanted = sale_loyalty.LoyaltyRequest(use_max=rng.random() < 0.33)
     plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines], wanted,
                              now=now, locked=False)
     loyalty = sale_loyalty.LoyaltyRequest(points=plan.points)
-    total = checkout.current_bill(session, sale, plan.adjustments).quote.total_minor
+    total = current_bill(session, sale, plan.adjustments).quote.total_minor
     style = rng.choice(["cash", "card", "split"])
     if style == "cash":
         tenders = [pricing.Tender("cash", -(-total // 10000) * 10000)]  # rounded up to 100: change due

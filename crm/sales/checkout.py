@@ -9,7 +9,6 @@ one success and one clear refusal."""
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -26,14 +25,14 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
 from crm.numbering import next_number
-from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.orders.models import RepairOrder
 from crm.orders.service import OrderError, change_status, lock_order
 from crm.orders.status import Status
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import messages, pricing
+from crm.sales.bill import Bill, bill_lines, price_bill
 from crm.sales.models import Payment, Sale, SaleLine, SaleStatus
 
-REPAIR_CATEGORY = {"labour": "repair_labour", "part": "repair_part"}
 MAX_QUANTITY = 1000
 register_movement_source("sale_id", Sale.number)
 
@@ -52,36 +51,6 @@ class AlreadyPaid(CheckoutError):
     def __init__(self, sale: Sale):
         super().__init__(_l("This bill was already paid (receipt %(number)s).", number=sale.number), field="payments")
         self.sale = sale
-
-
-@dataclass(frozen=True)
-class BillLine:
-    """A line of the bill as the desk sees it before payment: an item in the cart (``sale_line_id``)
-    or a work or part line of the repair order (``repair_line_id``)."""
-
-    kind: str
-    description: str
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int
-    category_code: str
-    item_id: int | None = None
-    sale_line_id: int | None = None
-    repair_line_id: int | None = None
-    discount_percent: int | None = None
-
-    @property
-    def gross_minor(self) -> int:
-        return self.quantity * self.unit_price_minor
-
-    def pricing_input(self) -> pricing.LineInput:
-        return pricing.LineInput(self.quantity, self.unit_price_minor, self.discount_minor, self.category_code)
-
-
-@dataclass(frozen=True)
-class Bill:
-    lines: tuple[BillLine, ...]
-    quote: pricing.Quote
 
 
 def _require_open(sale: Sale) -> None:
@@ -194,24 +163,6 @@ def discard(session: Session, sale: Sale) -> None:
     session.flush()
 
 
-def current_bill(session: Session, sale: Sale, adjustments: Sequence[pricing.Adjustment] = ()) -> Bill:
-    """The bill of an open sale: the repair order's lines as they are now, then the cart's items."""
-    lines: list[BillLine] = []
-    if sale.repair_order_id is not None:
-        for rl in session.scalars(select(RepairOrderLine).where(RepairOrderLine.order_id == sale.repair_order_id)
-                                  .order_by(RepairOrderLine.id)):
-            lines.append(BillLine(kind=rl.kind, description=rl.description, quantity=rl.quantity,
-                                  unit_price_minor=rl.unit_price_minor, discount_minor=0,
-                                  category_code=REPAIR_CATEGORY[rl.kind], repair_line_id=rl.id))
-    for sl in session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id)):
-        lines.append(BillLine(kind=sl.kind, description=sl.description, quantity=sl.quantity,
-                              unit_price_minor=sl.unit_price_minor, discount_minor=sl.discount_minor,
-                              category_code=sl.category_code, item_id=sl.item_id, sale_line_id=sl.id,
-                              discount_percent=sl.discount_percent))
-    quote = pricing.price([line.pricing_input() for line in lines], adjustments)
-    return Bill(lines=tuple(lines), quote=quote)
-
-
 def _digest(sale_id: int, tenders: Sequence[pricing.Tender], expected_total_minor: int,
             adjustments: Sequence[pricing.Adjustment], loyalty: sale_loyalty.LoyaltyRequest) -> str:
     content = {
@@ -312,11 +263,12 @@ def _lock_ready_order(session: Session, sale: Sale) -> RepairOrder | None:
 def _price_with_loyalty(session: Session, sale: Sale, adjustments: Sequence[pricing.Adjustment],
                         loyalty: sale_loyalty.LoyaltyRequest, now: datetime) -> tuple[Bill, sale_loyalty.Plan]:
     """The bill priced on the server: the loyalty plan is made on the bill with the desk's own
-    adjustments, under the customer's account lock, and the bill priced again with its reductions."""
-    plain = current_bill(session, sale, adjustments)
-    the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
+    adjustments, under the customer's account lock, and the bill priced once with its reductions. The lines
+    are read once (the sale is locked: they cannot change in between)."""
+    lines = bill_lines(session, sale)
+    the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in lines],
                                  loyalty, now=now, locked=True, prior=adjustments)
-    return current_bill(session, sale, [*adjustments, *the_plan.adjustments]), the_plan
+    return price_bill(lines, [*adjustments, *the_plan.adjustments]), the_plan
 
 
 def _settle(bill: Bill, order: RepairOrder | None, expected_total_minor: int,

@@ -30,6 +30,7 @@ from crm.sales import bp, checkout, pricing
 from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
 from crm.sales import queries as sales_queries
+from crm.sales.bill import bill_lines, price_bill
 from crm.sales.forms import AddItemForm, CustomerPickForm, LoyaltyForm, checkout_form_class
 from crm.sales.models import Sale, SaleStatus
 from crm.sales.refunds import refunds_of_sale
@@ -112,8 +113,8 @@ def _add_error(form, field_name: str | None, message) -> None:
 def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm):
     """The bill with the loyalty choices applied; a refused choice is shown next to its field and the
     bill is shown without it."""
-    plain = checkout.current_bill(db.session, sale)
-    inputs = [line.pricing_input() for line in plain.lines]
+    lines = bill_lines(db.session, sale)
+    inputs = [line.pricing_input() for line in lines]
     wanted = _loyalty_request(loyalty_form) if not loyalty_form.errors else sale_loyalty.LoyaltyRequest()
     try:
         plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, wanted, now=utcnow(), locked=False)
@@ -121,7 +122,7 @@ def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm):
         _add_error(loyalty_form, exc.field, exc.message)
         plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, sale_loyalty.LoyaltyRequest(), now=utcnow(),
                                  locked=False)
-    return checkout.current_bill(db.session, sale, plan.adjustments), plan
+    return price_bill(lines, plan.adjustments), plan
 
 
 def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, loyalty_form=None, code=200):

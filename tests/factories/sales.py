@@ -19,6 +19,7 @@ from crm.orders.models import RepairOrder
 from crm.orders.status import Status
 from crm.sales import checkout, pricing, refunds
 from crm.sales import loyalty as sale_loyalty
+from crm.sales.bill import current_bill
 from crm.sales.models import Payment, Sale
 from tests import factories
 
@@ -75,14 +76,14 @@ def bill_total(session, sale: Sale, adjustments: Sequence[pricing.Adjustment] = 
                loyalty: sale_loyalty.LoyaltyRequest | None = None, now=None) -> int:
     """The total the cart page shows, with the loyalty choices applied as the desk would see them (a
     refused choice is shown without it, as the cart page does)."""
-    plain = checkout.current_bill(session, sale, adjustments)
+    plain = current_bill(session, sale, adjustments)
     try:
         plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in plain.lines],
                                  loyalty or sale_loyalty.LoyaltyRequest(), now=now or utcnow(), locked=False,
                                  prior=adjustments)
     except sale_loyalty.LoyaltyCheckoutError:
         return plain.quote.total_minor
-    return checkout.current_bill(session, sale, [*adjustments, *plan.adjustments]).quote.total_minor
+    return current_bill(session, sale, [*adjustments, *plan.adjustments]).quote.total_minor
 
 
 def pay(session, sale_id: int, *, actor: StaffUser, tenders: Sequence[pricing.Tender] | None = None,
