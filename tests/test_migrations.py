@@ -76,3 +76,13 @@ def test_downgrade_to_base_and_upgrade_again(fresh_app):
         upgrade()
         assert table_names(engine) == set(db.metadata.tables)
         assert schema_differences(engine, db.metadata) == []
+
+
+def test_a_new_shop_has_its_loyalty_settings_row_with_the_programs_defaults(app_ctx):
+    """Migration 0008 writes the defaults down by value: they must stay those of crm.loyalty.program."""
+    from crm.loyalty.models import Program
+    from crm.loyalty.program import PROGRAM_DEFAULTS
+
+    program = db.session.get(Program, 1)
+    assert program is not None
+    assert {name: getattr(program, name) for name in PROGRAM_DEFAULTS} == PROGRAM_DEFAULTS

@@ -27,7 +27,7 @@ from crm.extensions import db
 
 
 class Program(db.Model):
-    """The program's settings: one row (id 1), created with the defaults below on first use."""
+    """The program's settings: one row (id 1), inserted with the defaults by migration 0008."""
 
     __tablename__ = "loyalty_program"
     __table_args__ = (

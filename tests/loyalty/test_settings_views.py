@@ -51,7 +51,8 @@ def test_bad_settings_come_back_next_to_the_field_with_what_was_typed(app, clien
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and message in page and f'value="{value}"' in page
     with app.app_context():
-        assert db.session.get(Program, 1) is None  # nothing saved
+        program = db.session.get(Program, 1)  # nothing saved: the defaults a new shop starts with
+        assert (program.redeem_cap_bp, program.welcome_bonus, program.point_value_minor) == (3000, 50, 100)
 
 
 def test_earn_rates_are_saved_as_basis_points_and_audited(app, client, manager):
