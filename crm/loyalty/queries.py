@@ -1,15 +1,15 @@
-"""Read-side queries for the loyalty section of the customer's page: a fixed number of statements
-whatever the length of the history."""
+"""Read-side queries for the loyalty sections of the staff's customer page (member_page) and of the customer's
+own page, /t/<token> (customer_page): each a fixed number of statements whatever the length of the history."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from crm.customers.models import Customer
 from crm.loyalty import coupons, tiers
-from crm.loyalty.models import Account, Coupon, LedgerEntry, Program, Tier
+from crm.loyalty.models import Account, Coupon, CouponTemplate, LedgerEntry, Program, Tier
 from crm.loyalty.program import get_program
 
 HISTORY_LENGTH = 50
@@ -54,3 +54,62 @@ def member_page(session: Session, customer_id: int, now: datetime) -> MemberPage
         select(Customer).join(Account, Account.customer_id == Customer.id)
         .where(Account.referred_by_id == customer_id).order_by(Customer.id).limit(20)))
     return page
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """What a member reads about their membership on their own page: nothing identifies them beyond the
+    first name (no phone, e-mail, notes, staff names, no history with its reasons and authors)."""
+
+    first_name: str
+    balance: int
+    balance_minor: int  # what the balance is worth at the desk
+    expiring_points: int  # within the warning window of the expiry warnings (0: nothing expires soon)
+    expiring_first: datetime | None
+    expiring_last: datetime | None
+    standing: tiers.Standing
+    coupons: list[Coupon]  # personal, unused, valid now, soonest to expire first; with their template
+    referral_code: str
+    referral_bonus: int  # to the member, when a friend they brought pays their first order
+    referee_bonus: int  # to the friend
+
+    @property
+    def tier(self) -> Tier | None:
+        return self.standing.tier
+
+
+def customer_page(session: Session, customer_id: int, now: datetime) -> CustomerPage | None:
+    """The membership of customer ``customer_id`` as they see it on their page, or None for a customer who is
+    not a member (one statement) or when the program is switched off. A member costs six statements however
+    many lots, coupons or tier changes they have."""
+    row = session.execute(select(Account, Customer.name).join(Customer, Customer.id == Account.customer_id)
+                          .where(Account.customer_id == customer_id)).first()
+    if row is None:
+        return None
+    program = get_program(session)
+    if not program.enabled:
+        return None
+    account, name = row
+    spend, repairs = tiers.activity_totals(session, customer_id, now, window_months=program.tier_window_months)
+    standing = tiers.standing_of(tiers.tiers(session), account.tier_id, spend, repairs, program.tier_window_months)
+    # Expiring soon as in the expiry warning the customer gets (crm.loyalty.jobs.expiry_warnings); points past
+    # their expiry that the nightly job has not expired yet cannot be spent (crm.loyalty.ledger), so not counted.
+    horizon = now + timedelta(days=program.expiry_warning_days)
+    soon = LedgerEntry.expires_at > now
+    lapsed, points, first, last = session.execute(
+        select(func.coalesce(func.sum(case((~soon, LedgerEntry.remaining), else_=0)), 0),
+               func.coalesce(func.sum(case((soon, LedgerEntry.remaining), else_=0)), 0),
+               func.min(case((soon, LedgerEntry.expires_at))), func.max(case((soon, LedgerEntry.expires_at))))
+        .where(LedgerEntry.customer_id == customer_id, LedgerEntry.remaining > 0,
+               LedgerEntry.expires_at <= horizon)).one()
+    balance = max(0, account.balance - int(lapsed))
+    own_coupons = list(session.scalars(
+        select(Coupon).join(Coupon.template)
+        .where(Coupon.customer_id == customer_id, Coupon.kind == "personal", Coupon.used_count < Coupon.usage_limit,
+               Coupon.valid_from <= now, Coupon.valid_until > now, CouponTemplate.active.is_(True))
+        .order_by(Coupon.valid_until, Coupon.id).options(contains_eager(Coupon.template))))
+    return CustomerPage(first_name=next(iter(name.split()), ""),
+                        balance=balance, balance_minor=balance * program.point_value_minor,
+                        expiring_points=int(points), expiring_first=first, expiring_last=last, standing=standing,
+                        coupons=own_coupons, referral_code=account.referral_code,
+                        referral_bonus=program.referral_bonus, referee_bonus=program.referee_bonus)

@@ -39,10 +39,13 @@ def window_start(session: Session, now: datetime) -> datetime:
     return now - relativedelta(months=get_program(session).tier_window_months)
 
 
-def activity_totals(session: Session, customer_id: int, now: datetime) -> tuple[int, int]:
+def activity_totals(session: Session, customer_id: int, now: datetime, *,
+                    window_months: int | None = None) -> tuple[int, int]:
+    """Net spend and paid repairs over the window (the program's, unless ``window_months`` is given)."""
+    since = now - relativedelta(months=window_months) if window_months is not None else window_start(session, now)
     spend, repairs = session.execute(
         select(func.coalesce(func.sum(Activity.spend_minor), 0), func.coalesce(func.sum(Activity.repairs), 0))
-        .where(Activity.customer_id == customer_id, Activity.at > window_start(session, now), Activity.at <= now)
+        .where(Activity.customer_id == customer_id, Activity.at > since, Activity.at <= now)
     ).one()
     return int(spend), int(repairs)
 
@@ -64,9 +67,13 @@ def qualifying_tier(all_tiers: list[Tier], spend_minor: int, repairs: int) -> Ti
 
 def standing(session: Session, account: Account, *, now: datetime | None = None) -> Standing:
     now = now or utcnow()
-    all_tiers = tiers(session)
     spend, repairs = activity_totals(session, account.customer_id, now)
-    current = next((t for t in all_tiers if t.id == account.tier_id), None)
+    return standing_of(tiers(session), account.tier_id, spend, repairs, get_program(session).tier_window_months)
+
+
+def standing_of(all_tiers: list[Tier], tier_id: int | None, spend: int, repairs: int, window_months: int) -> Standing:
+    """The standing of a member in tier ``tier_id`` with this activity over the window (tiers by rank)."""
+    current = next((t for t in all_tiers if t.id == tier_id), None)
     above = [t for t in all_tiers if current is None or t.rank > current.rank]
     nxt = above[0] if above else None
     missing_spend = missing_repairs = None
@@ -75,8 +82,7 @@ def standing(session: Session, account: Account, *, now: datetime | None = None)
             missing_spend = max(0, nxt.min_spend_minor - spend)
         if nxt.min_repairs is not None:
             missing_repairs = max(0, nxt.min_repairs - repairs)
-    return Standing(tier=current, next_tier=nxt, spend_minor=spend, repairs=repairs,
-                    window_months=get_program(session).tier_window_months,
+    return Standing(tier=current, next_tier=nxt, spend_minor=spend, repairs=repairs, window_months=window_months,
                     missing_spend_minor=missing_spend, missing_repairs=missing_repairs)
 
 

@@ -5,8 +5,10 @@ key; the page is rate-limited per address, never cached, never indexed, and send
 from flask import Blueprint, current_app, make_response, render_template
 
 from crm.auth.access import public
+from crm.database import utcnow
 from crm.extensions import db, limiter
 from crm.locales import in_language
+from crm.loyalty.queries import customer_page
 from crm.orders import tracking
 
 tracking_bp = Blueprint("tracking", __name__)
@@ -21,8 +23,9 @@ def _tracking_limit() -> str:
 @limiter.limit(_tracking_limit)
 def track(tracking_token: str):
     found = tracking.find(db.session, tracking_token)
+    member = customer_page(db.session, found.order.customer_id, utcnow()) if found else None
     with in_language(found.language if found else None):
-        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS)
+        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS, member=member)
     response = make_response(page, 200 if found else 404)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -9,6 +9,8 @@ import pytest
 from crm import create_app
 from crm.auth.models import Role
 from crm.extensions import db
+from crm.loyalty import accounts, coupons, ledger
+from crm.loyalty.models import CouponTemplate
 from crm.orders import service
 from crm.orders.models import RepairOrder
 from tests import factories
@@ -103,7 +105,33 @@ def test_the_page_runs_the_same_few_queries_however_long_the_repair(app, client,
         client.get(f"/t/{short}")
     with count_queries() as many:
         assert client.get(f"/t/{long}").status_code == 200
-    assert few.count == many.count <= 3
+    assert few.count == many.count <= 3 + 1  # the repair, its lines, its history; and "is this a member?"
+
+
+def test_a_members_page_runs_the_same_few_queries_however_many_coupons_and_points(app, client, count_queries):
+    def member_order(lots: int, coupon_count: int) -> str:
+        now = datetime.now(UTC)
+        with app_session(app) as session:
+            customer = factories.customer()
+            account = accounts.enrol(session, customer)
+            template = CouponTemplate(name=f"Coupon {customer.id}", kind="fixed", value=1000, validity_days=30)
+            session.add(template)
+            session.flush()
+            for n in range(lots):
+                ledger.credit(session, account, "earn", 10, key=f"lot:{customer.id}:{n}",
+                              now=now - timedelta(days=364, hours=n), expiry_months=12)
+            for n in range(coupon_count):
+                coupons.issue_personal(session, template, customer.id, issued_for=f"sale:{n}", now=now)
+            return factories.order(customer).tracking_token
+
+    few, many = member_order(lots=0, coupon_count=1), member_order(lots=15, coupon_count=12)
+    client.get(f"/t/{few}")
+    with count_queries() as one:
+        client.get(f"/t/{few}")
+    with count_queries() as fifteen:
+        html = client.get(f"/t/{many}").get_data(as_text=True)
+    assert "150 points expire" in html and html.count("<code") == 12 + 1  # the coupons and the referral code
+    assert one.count == fifteen.count <= 3 + 6  # the repair (3) and the membership (6)
 
 
 def test_the_page_speaks_the_customers_language(ukrainian_app, app):
