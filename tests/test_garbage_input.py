@@ -39,7 +39,8 @@ GARBAGE = [
 # Each form with data it accepts, so that garbage in one field reaches as deep as it can get.
 ORDER = {"device_type": "phone", "brand": "Apple", "model": "iPhone 12", "serial_number": "SN1",
          "imei": "490154203237518", "condition": "ok", "accessories": "case", "problem": "Broken",
-         "estimate": "100", "due_date": "2030-01-01", "priority": "0", "technician_id": "", "warranty_days": "90"}
+         "estimate": "100", "due_date": "2030-01-01", "priority": "0", "technician_id": "", "warranty_days": "90",
+         "repair_kind": "battery"}
 FORMS = [
     ("/customers/new", {"phone": "+38067333{n}", "name": "N", "email": "a@b.example", "birthday": "1990-01-01",
                         "service_consent": "y", "marketing_consent": "y", "notes": "n"}),

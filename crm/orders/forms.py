@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
 from crm.locales import lazy_gettext as _l
-from crm.orders.device import DEVICE_TYPES, PRIORITIES
+from crm.orders.device import DEVICE_TYPES, PRIORITIES, REPAIR_KINDS
 
 
 class OrderForm(CrmForm):
@@ -27,6 +27,8 @@ class OrderForm(CrmForm):
     technician_id = SelectField(_l("Technician"), choices=[], validate_choice=True)
     warranty_days = IntegerField(_l("Warranty (days)"),
                                  validators=[InputRequired(), NumberRange(min=0, max=3650)], default=90)
+    repair_kind = SelectField(_l("Kind of repair"), choices=choices([("", _l("Not known yet")),
+                                                                      *REPAIR_KINDS.items()]), default="")
     submit = SubmitField(_l("Save order"))
 
 
