@@ -8,7 +8,8 @@
   template attached to that kind, issued once per order (``issued_for`` ``checkup:<order id>``) and only to a
   customer who agreed to marketing. Consent, quiet hours and the unsubscribe link are the outbox's.
 
-Each job selects what is due in one SQL query: picked-up orders closed on the shop's days that make them due
+Each job selects what is due in one SQL query (the warranty job first reads the distinct warranty lengths):
+picked-up orders closed on the shop's days that make them due
 today or on one of the notification settings' catch-up days before it (a scheduler that was down catches up),
 with no message under their key yet (an anti-join on the outbox's unique dedupe key). A warranty reminder is
 never sent after the warranty has ended."""
@@ -166,8 +167,8 @@ def _not_sent(prefix: str):
 def warranty_reminders_due(session: Session, *, now: datetime) -> list[int]:
     """Ids of the picked-up orders whose warranty reminder is due: the reminder day (``warranty_days_before``
     before the warranty's last day) is today or within the catch-up days before it, the warranty has not ended,
-    and no reminder was added for the order. One query per distinct warranty length (for which the pickup days
-    are an exact range of ``closed_at``, so the index on (status, closed_at) serves it), joined by OR."""
+    and no reminder was added for the order. For each distinct warranty length the pickup days are an exact
+    range of ``closed_at`` (the index on (status, closed_at) serves it); one query ORs them."""
     settings = get_reminder_settings(session)
     if not settings.warranty_enabled:
         return []
