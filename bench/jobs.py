@@ -29,6 +29,11 @@ Preparation (set-based, before any timing; running it again changes nothing)
        members a day. If fewer than 50 members have their birthday on the bench day (the 29th-31st),
        members without a birthday whose id is the bench day's residue modulo 331 get one on it
        (one UPDATE; the next time the count is reached and nothing changes).
+    4. The device-lifecycle reminders (crm.orders.reminders): picked-up orders without a kind of repair get
+       one by their id (one UPDATE per kind, id modulo 6: screen, battery, liquid damage, charging port,
+       software, other), and the check-up is switched on for battery (12 months, with a coupon template
+       "Bench check-up"), liquid damage (1 month) and screen (6 months); the warranty reminder keeps its
+       defaults (14 days before the end; every generated order has 90 days of warranty).
 
 Each daily job, in the order of the schedule, is run twice through ``crm.scheduler.run_job`` (its own
 app context and session, like the scheduler): the first run does the day's work, the second must find
@@ -66,16 +71,20 @@ from bench.loyalty import generate_loyalty
 from crm.customers.models import Customer
 from crm.extensions import db
 from crm.jobs import discover
-from crm.loyalty.models import Account, LedgerEntry
+from crm.loyalty.models import Account, CouponTemplate, LedgerEntry
 from crm.notifications.dispatch import dispatch
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import Recipient, enqueue
+from crm.orders import reminders
+from crm.orders.device import REPAIR_KINDS
+from crm.orders.models import RepairOrder
 from crm.sales.models import Sale
 from crm.scheduler import as_of, run_job
-from crm.shop_time import local_date, mmdd
+from crm.shop_time import local_date, mmdd, utc_from_local
 
 DISPATCH_KEY = "bench-dispatch:"
-JOB_EVENTS = ("birthday", "anniversary", "points_expiring")  # messages only the daily jobs write
+# Messages only the daily jobs write.
+JOB_EVENTS = ("birthday", "anniversary", "points_expiring", "warranty_ending", "checkup_reminder")
 MIN_BIRTHDAYS = 50
 BIRTHDAY_MODULUS = 331
 ROUND = 200
@@ -170,13 +179,41 @@ def prepare(session, day: date) -> dict:
             .values(birthday=date(1984, day.month, day.day), birthday_mmdd=code)  # 1984: 29 February exists
             .execution_options(synchronize_session=False)).rowcount
         session.commit()
-    summary = {"first_purchase_at_filled": first_purchases, "first_purchase_mmdd_filled": len(missing),
+    kinds_set = prepare_reminders(session, now=utc_from_local(day))
+    summary = {"repair_kinds_set": kinds_set, "first_purchase_at_filled": first_purchases,
+               "first_purchase_mmdd_filled": len(missing),
                "members_with_birthday_on_day": birthdays + birthdays_added, "birthdays_added": birthdays_added,
                "seconds": round(perf_counter() - started, 2)}
     print(f"prepared in {summary['seconds']} s: first purchase set for {first_purchases:,} members, month-day for "
           f"{len(missing):,}; {summary['members_with_birthday_on_day']} members have their birthday on {day} "
           f"({birthdays_added} added)", flush=True)
     return summary
+
+
+BENCH_CHECKUPS = {"battery": 12, "liquid_damage": 1, "screen": 6}
+
+
+def prepare_reminders(session, *, now: datetime) -> int:
+    """Kinds of repair for the picked-up orders without one, and the check-up settings (see the docstring)."""
+    kinds = list(REPAIR_KINDS)
+    updated = 0
+    for index, kind in enumerate(kinds):
+        updated += session.execute(
+            update(RepairOrder).where(RepairOrder.status == "picked_up", RepairOrder.repair_kind == "",
+                                      RepairOrder.id % len(kinds) == index)
+            .values(repair_kind=kind).execution_options(synchronize_session=False)).rowcount
+    template = session.scalar(select(CouponTemplate).where(CouponTemplate.name == "Bench check-up"))
+    if template is None:
+        template = CouponTemplate(name="Bench check-up", kind="percent", value=1000, categories="repair_labour",
+                                  min_bill_minor=0, validity_days=60, active=True)
+        session.add(template)
+        session.flush()
+    reminders.save_reminder_settings(
+        session, warranty_enabled=True, warranty_days_before=14, actor=None, now=now,
+        checkups={kind: reminders.CheckupSetting(True, months, template.id if kind == "battery" else None)
+                  for kind, months in BENCH_CHECKUPS.items()})
+    session.commit()
+    return updated
 
 
 # --- the jobs -------------------------------------------------------------------------------------

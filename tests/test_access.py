@@ -43,6 +43,8 @@ POST_DATA = {
     "loyalty.referrer": {"referred_by": "+380671239999"},  # the referrer made by the objects fixture
     "notifications.settings": {"quiet_start": "21:00", "quiet_end": "09:00", "max_attempts": "6",
                                "catch_up_days": "7"},
+    "orders.reminder_settings": {"warranty_enabled": "y", "warranty_days_before": "14", "battery_enabled": "y",
+                                 "battery_months": "12"},
     "notifications.edit_template": {"subject": "Hi", "body": "Hello {{ customer_name }}", "submit": "Save"},
     "loyalty.earn_rates": {"rate_repair_labour": "5", "rate_repair_part": "0", "rate_accessory": "3",
                            "rate_spare_part": "0", "rate_service": "3"},

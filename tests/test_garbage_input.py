@@ -39,7 +39,8 @@ GARBAGE = [
 # Each form with data it accepts, so that garbage in one field reaches as deep as it can get.
 ORDER = {"device_type": "phone", "brand": "Apple", "model": "iPhone 12", "serial_number": "SN1",
          "imei": "490154203237518", "condition": "ok", "accessories": "case", "problem": "Broken",
-         "estimate": "100", "due_date": "2030-01-01", "priority": "0", "technician_id": "", "warranty_days": "90"}
+         "estimate": "100", "due_date": "2030-01-01", "priority": "0", "technician_id": "", "warranty_days": "90",
+         "repair_kind": "battery"}
 FORMS = [
     ("/customers/new", {"phone": "+38067333{n}", "name": "N", "email": "a@b.example", "birthday": "1990-01-01",
                         "service_consent": "y", "marketing_consent": "y", "notes": "n"}),
@@ -85,6 +86,9 @@ FORMS = [
     ("/loyalty/customers/{customer}/referrer", {"referred_by": "+380671110000"}),
     ("/notifications/settings", {"notify_statuses": "awaiting_parts", "quiet_start": "21:00", "quiet_end": "09:00",
                                  "max_attempts": "6", "catch_up_days": "7"}),
+    ("/orders/reminder-settings", {"warranty_enabled": "y", "warranty_days_before": "14", "battery_enabled": "y",
+                                   "battery_months": "12", "battery_coupon": "{template}", "screen_months": "",
+                                   "screen_coupon": ""}),
     ("/notifications/templates/welcome/email/en", {"subject": "Hi {{ customer_name }}", "body": "Hello",
                                                    "submit": "Save"}),
     ("/notifications/templates/birthday/sms/en", {"subject": "", "body": "Hi", "preview": "Preview"}),
@@ -98,7 +102,7 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
-           "/notifications/?page={v}", "/u/{v}", "/t/{v}"]
+           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/orders/reminder-settings?{v}"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",

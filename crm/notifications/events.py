@@ -30,6 +30,8 @@ SAMPLE = {
     "tier_name": "Silver", "previous_tier_name": "Bronze", "direction": "up", "bonus_points": 100,
     "years": 2, "points_expiring": 120, "expires_on": "2026-12-31", "referral_code": "K7PQ2M",
     "unsubscribe_url": "https://shop.example/u/token", "confirm_code": "7KQ2M9XD",
+    "warranty_ends_on": "2026-12-31", "repair_kind": "Battery", "coupon_code": "PK7QM2X9AB",
+    "coupon_expires_on": "2027-01-31",
 }
 
 
@@ -49,6 +51,8 @@ LONGEST = {
     "tier_name": _text(40), "previous_tier_name": _text(40), "direction": "down", "bonus_points": MAX_POINTS,
     "years": 150, "points_expiring": MAX_POINTS, "expires_on": "2099-12-31", "referral_code": _text(16),
     "unsubscribe_url": "https://" + "w" * 300, "confirm_code": "W" * 16,
+    "warranty_ends_on": "2099-12-31", "repair_kind": _text(40), "coupon_code": "W" * 32,
+    "coupon_expires_on": "2099-12-31",
 }
 
 
@@ -171,4 +175,24 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           {"points_expiring": _l("Points that expire"), "expires_on": _l("The date they expire"),
            **POINTS_VARIABLES},
           sms="{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}."),
+    # The device-lifecycle reminders (crm.orders.reminders): once per order, from the daily jobs.
+    Event("warranty_ending", _l("Warranty ending"), SERVICE,
+          "{{ shop_name }}: the warranty of your {{ device }} ends on {{ warranty_ends_on }}",
+          "Hello {{ customer_name }},\n\nthe warranty of the repair of your {{ device }} (order {{ order_number }}) "
+          "ends on {{ warranty_ends_on }}. If the fault has come back, bring the device in before then and we will "
+          "look at it under the warranty.\nYour repair: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          {**ORDER_VARIABLES, "warranty_ends_on": _l("The last day of the repair's warranty")},
+          sms="{{ shop_name }}: the warranty on your {{ device }} (order {{ order_number }}) ends on "
+              "{{ warranty_ends_on }}. Fault back? Come in before then."),
+    Event("checkup_reminder", _l("Check-up reminder"), MARKETING,
+          "{{ shop_name }}: time for a check-up of your {{ device }}",
+          "Hello {{ customer_name }},\n\nsome time has passed since we repaired your {{ device }} "
+          "({{ repair_kind }}, order {{ order_number }}). Come in for a quick check-up: we will see that "
+          "everything still works as it should.\n{% if coupon_code %}Your coupon for the visit: {{ coupon_code }} "
+          "(valid until {{ coupon_expires_on }}).\n{% endif %}\n{{ shop_name }} {{ shop_phone }}",
+          {**ORDER_VARIABLES, "repair_kind": _l("The kind of repair (battery, screen, ...)"),
+           "coupon_code": _l("The personal coupon's code (empty when no coupon is attached)"),
+           "coupon_expires_on": _l("The last day the coupon can be used (empty when none)")},
+          sms="{{ shop_name }}: time for a check-up of your {{ device }}.{% if coupon_code %} "
+              "Coupon: {{ coupon_code }}.{% endif %}"),
 ]}

@@ -15,6 +15,17 @@ DEVICE_TYPES = {
 
 PRIORITIES = {0: _l("Normal"), 1: _l("High"), 2: _l("Urgent")}
 
+# What was repaired, picked on the order form: the check-up reminder's settings are per kind
+# (crm.orders.reminders). "" is "not said", and such an order gets no check-up reminder.
+REPAIR_KINDS = {
+    "screen": _l("Screen"),
+    "battery": _l("Battery"),
+    "liquid_damage": _l("Liquid damage"),
+    "charging_port": _l("Charging port"),
+    "software": _l("Software"),
+    "other": _l("Other repair"),
+}
+
 
 def imei_is_valid(imei: str) -> bool:
     """15 digits whose last is the Luhn check digit of the first 14 (3GPP TS 23.003)."""

@@ -1,11 +1,11 @@
 from datetime import date
 
-from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
 from crm.locales import lazy_gettext as _l
-from crm.orders.device import DEVICE_TYPES, PRIORITIES
+from crm.orders.device import DEVICE_TYPES, PRIORITIES, REPAIR_KINDS
 
 
 class OrderForm(CrmForm):
@@ -27,6 +27,8 @@ class OrderForm(CrmForm):
     technician_id = SelectField(_l("Technician"), choices=[], validate_choice=True)
     warranty_days = IntegerField(_l("Warranty (days)"),
                                  validators=[InputRequired(), NumberRange(min=0, max=3650)], default=90)
+    repair_kind = SelectField(_l("Kind of repair"), choices=choices([("", _l("Not known yet")),
+                                                                      *REPAIR_KINDS.items()]), default="")
     submit = SubmitField(_l("Save order"))
 
 
@@ -59,3 +61,32 @@ class LineForm(CrmForm):
                 valid = False
         return valid
 
+
+
+def reminder_settings_form_class(kinds) -> type[CrmForm]:
+    """The warranty reminder's two fields, then three per kind of repair (``<kind>_enabled``, ``<kind>_months``,
+    ``<kind>_coupon``; the coupon choices are set by the view). The labels name no kind: the page shows the kind
+    as the row's heading."""
+    fields = {
+        "warranty_enabled": BooleanField(_l("Send the warranty-ending reminder")),
+        "warranty_days_before": IntegerField(_l("Days before the warranty ends"),
+                                             validators=[InputRequired(), NumberRange(min=1, max=365)]),
+        "submit": SubmitField(_l("Save reminders")),
+    }
+    for kind in kinds:
+        fields[f"{kind}_enabled"] = BooleanField(_l("Check-up reminder on"))
+        fields[f"{kind}_months"] = IntegerField(_l("Months after pickup"),
+                                                validators=[Optional(), NumberRange(min=1, max=60)])
+        fields[f"{kind}_coupon"] = SelectField(_l("Coupon"), choices=[], validate_choice=True)
+
+    def validate(self, extra_validators=None):
+        """A kind switched on needs its months."""
+        valid = CrmForm.validate(self, extra_validators)
+        for kind in kinds:
+            months = self[f"{kind}_months"]
+            if self[f"{kind}_enabled"].data and months.data is None and not months.errors:
+                months.errors = [*months.errors, _l("Say after how many months.")]
+                valid = False
+        return valid
+
+    return type("ReminderSettingsForm", (CrmForm,), {**fields, "validate": validate})

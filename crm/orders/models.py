@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import StaffUser
@@ -18,6 +18,8 @@ class RepairOrder(db.Model):
         # The desk list filtered by status, newest first, without sorting the whole status.
         Index("ix_orders_repair_order_status_id", "status", "id"),
         Index("ix_orders_repair_order_technician_status", "technician_id", "status"),
+        # The reminder jobs: picked-up orders closed within a few days' range (crm.orders.reminders).
+        Index("ix_orders_repair_order_status_closed_at", "status", "closed_at"),
         Index(
             "ix_orders_repair_order_search_text_trgm",
             "search_text",
@@ -42,6 +44,7 @@ class RepairOrder(db.Model):
     priority: Mapped[int] = mapped_column(SmallInteger, default=0)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
     warranty_days: Mapped[int] = mapped_column(Integer, default=90)
+    repair_kind: Mapped[str] = mapped_column(String(20), default="")  # crm.orders.device.REPAIR_KINDS, "" unset
     status: Mapped[str] = mapped_column(String(20), default="received")
     # Secret of the customer's tracking link: 192 random bits, URL-safe.
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -102,3 +105,29 @@ class OrderStatusChange(db.Model):
 
     order: Mapped[RepairOrder] = relationship(back_populates="history", lazy="raise")
     changed_by: Mapped[StaffUser | None] = relationship(lazy="raise")
+
+
+class ReminderSettings(db.Model):
+    """The warranty reminder's settings, one row (id 1), read with defaults until the manager first saves it
+    (crm.orders.reminders.get_reminder_settings)."""
+
+    __tablename__ = "orders_reminder_settings"
+    __table_args__ = (CheckConstraint("warranty_days_before BETWEEN 1 AND 365", name="days_before_in_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    warranty_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    warranty_days_before: Mapped[int] = mapped_column(Integer, default=14)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CheckupRule(db.Model):
+    """The check-up reminder for one kind of repair: ``months`` after pickup, with a personal coupon from
+    ``coupon_template_id`` when the manager attached one. A kind without a row (or switched off) sends nothing."""
+
+    __tablename__ = "orders_checkup_rule"
+    __table_args__ = (CheckConstraint("months BETWEEN 1 AND 60", name="months_in_range"),)
+
+    repair_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    months: Mapped[int] = mapped_column(Integer, default=12)
+    coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_coupon_template.id"))

@@ -18,7 +18,7 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.numbering import next_number
 from crm.orders import messages
-from crm.orders.device import DEVICE_TYPES, PRIORITIES, imei_is_valid
+from crm.orders.device import DEVICE_TYPES, PRIORITIES, REPAIR_KINDS, imei_is_valid
 from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
 
@@ -45,6 +45,7 @@ class OrderData:
     priority: int = 0
     technician_id: int | None = None
     warranty_days: int = 90
+    repair_kind: str = ""
 
 
 def new_tracking_token() -> str:
@@ -61,6 +62,8 @@ def _validate(session: Session, data: OrderData) -> None:
         raise OrderError(_l("Choose a device type."), field="device_type")
     if data.priority not in PRIORITIES:
         raise OrderError(_l("Choose a priority."), field="priority")
+    if data.repair_kind and data.repair_kind not in REPAIR_KINDS:
+        raise OrderError(_l("Choose a kind of repair."), field="repair_kind")
     imei = data.imei.strip()
     if imei and not imei_is_valid(imei):
         raise OrderError(_l("This IMEI is not valid: it needs 15 digits with a correct check digit."), field="imei")
@@ -86,6 +89,7 @@ def _apply(order: RepairOrder, data: OrderData) -> None:
     order.priority = data.priority
     order.technician_id = data.technician_id
     order.warranty_days = data.warranty_days
+    order.repair_kind = data.repair_kind
     order.search_text = _search_text(order)
 
 

@@ -55,6 +55,15 @@ class Tracking:
         return sum(line.total_minor for line in self.lines)
 
 
+def warranty_until(closed_at: datetime | None, warranty_days: int) -> date | None:
+    """The last day of a repair's warranty: ``warranty_days`` after the (shop's) day it was picked up; None while
+    it is not picked up or when it has no warranty. The page shows it and the warranty reminder is counted from
+    it (crm.orders.reminders)."""
+    if closed_at is None or not warranty_days:
+        return None
+    return local_date(closed_at) + timedelta(days=warranty_days)
+
+
 def find(session: Session, token: str) -> Tracking | None:
     """The repair whose tracking token is ``token`` (unique index), its lines and status history, in
     three queries; None for a token that is not one of ours."""
@@ -69,8 +78,7 @@ def find(session: Session, token: str) -> Tracking | None:
     order, language = row
     changes = sorted(order.history, key=lambda change: (change.changed_at, change.id))
     history = [(change.to_status, change.changed_at) for change in changes]
-    warranty_until = None
-    if order.status == Status.PICKED_UP and order.closed_at is not None and order.warranty_days:
-        warranty_until = local_date(order.closed_at) + timedelta(days=order.warranty_days)
+    picked_up = order.status == Status.PICKED_UP
     return Tracking(order=order, lines=sorted(order.lines, key=lambda line: line.id), history=history,
-                    language=language, warranty_until=warranty_until)
+                    language=language,
+                    warranty_until=warranty_until(order.closed_at, order.warranty_days) if picked_up else None)

@@ -40,7 +40,7 @@ def _order_data(form: OrderForm) -> service.OrderData:
         condition=form.condition.data or "", accessories=form.accessories.data or "",
         estimate_minor=form.estimate.data, due_date=form.due_date.data, priority=form.priority.data,
         technician_id=int(form.technician_id.data) if form.technician_id.data else None,
-        warranty_days=form.warranty_days.data,
+        warranty_days=form.warranty_days.data, repair_kind=form.repair_kind.data or "",
     )
 
 
