@@ -1,8 +1,8 @@
 """Device-lifecycle reminders: the kind of repair on every order, the warranty reminder's settings and
 the check-up reminder's settings per kind of repair.
 
-Revision ID: i13_reminders_device_lifecycle
-Revises: 0007_telegram_codes
+Revision ID: 0009_device_lifecycle
+Revises: 0008_loyalty_program_row
 Create Date: 2026-12-05
 
 Existing orders get the kind "" (not known), which no check-up reminder selects.
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'i13_reminders_device_lifecycle'
-down_revision = '0007_telegram_codes'
+revision = '0009_device_lifecycle'
+down_revision = '0008_loyalty_program_row'
 branch_labels = None
 depends_on = None
 
