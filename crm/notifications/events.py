@@ -171,4 +171,12 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           {"points_expiring": _l("Points that expire"), "expires_on": _l("The date they expire"),
            **POINTS_VARIABLES},
           sms="{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}."),
+    # Some days after pickup (FEEDBACK_REQUEST_DAYS), once per order: crm.feedback.jobs.
+    Event("feedback_request", _l("Feedback request"), SERVICE,
+          "{{ shop_name }}: how was your repair?",
+          "Hello {{ customer_name }},\n\nthank you for bringing your {{ device }} to us (order {{ order_number }}). "
+          "How did we do? Rate the repair in a few seconds here:\n{{ tracking_url }}\n\n"
+          "{{ shop_name }} {{ shop_phone }}",
+          ORDER_VARIABLES,
+          sms="{{ shop_name }}: how was repair {{ order_number }}? Rate us: {{ tracking_url }}"),
 ]}

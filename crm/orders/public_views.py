@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, make_response, render_template
 from crm.auth.access import public
 from crm.extensions import db, limiter
 from crm.locales import in_language
-from crm.orders import tracking
+from crm.orders import sections, tracking
 
 tracking_bp = Blueprint("tracking", __name__)
 
@@ -22,7 +22,8 @@ def _tracking_limit() -> str:
 def track(tracking_token: str):
     found = tracking.find(db.session, tracking_token)
     with in_language(found.language if found else None):
-        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS)
+        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS,
+                               sections=sections.tracking_sections(db.session, found.order) if found else [])
     response = make_response(page, 200 if found else 404)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
