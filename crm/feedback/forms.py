@@ -2,10 +2,10 @@ from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.feedback.models import COMMENT_MAX, NOTE_MAX, FollowUp
-from crm.forms_common import CrmForm
+from crm.forms_common import CrmForm, choices
 from crm.locales import lazy_gettext as _l
 
-STAR_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+STAR_CHOICES = choices((str(n), str(n)) for n in range(1, 6))
 
 
 class FeedbackForm(CrmForm):
@@ -24,7 +24,7 @@ class FeedbackForm(CrmForm):
 
 
 class FollowUpForm(CrmForm):
-    status = SelectField(_l("Follow-up"), choices=[(FollowUp.OPEN, _l("To follow up")), (FollowUp.DONE, _l("Done"))],
-                         validators=[DataRequired()])
+    status = SelectField(_l("Follow-up"), validators=[DataRequired()],
+                         choices=choices([(FollowUp.OPEN, _l("To follow up")), (FollowUp.DONE, _l("Done"))]))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)], render_kw={"rows": 2})
     submit = SubmitField(_l("Save"))

@@ -40,6 +40,8 @@ def _page(found, code: int, form: FeedbackForm | None = None, problem=None):
     shown = [(template, {**values, "form": form or values["form"], "problem": problem})
              if template == TRACKING_TEMPLATE else (template, values)
              for template, values in sections.tracking_sections(db.session, found.order)]
+    if problem and all(template != TRACKING_TEMPLATE for template, _ in shown):  # not picked up: only the problem
+        shown.append((TRACKING_TEMPLATE, {"feedback": None, "can_rate": False, "problem": problem}))
     with in_language(found.language):
         page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS, sections=shown)
     return _private(make_response(page, code))
@@ -56,7 +58,8 @@ def leave(tracking_token: str):
             page = render_template("orders/tracking.html", tracking=None, steps=tracking.STEPS, sections=[])
         return _private(make_response(page, 404))
     form = FeedbackForm()
-    if not hmac.compare_digest(form.form_token.data or "", form_token(tracking_token)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a forged token may have any).
+    if not hmac.compare_digest((form.form_token.data or "").encode(), form_token(tracking_token).encode()):
         return _page(found, 400, form, _l("This form did not come from your page. Please choose your rating again."))
     if not form.validate():
         return _page(found, 422, form)
