@@ -169,3 +169,11 @@ def test_two_tabs_posting_at_once_leave_one_feedback(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Feedback)) == 1
         db.session.remove()
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "maps.example/review", "https://", "https://x y.example"])
+def test_a_review_url_that_is_no_web_address_stops_the_app_from_starting(url):
+    from config import settings_problems
+
+    assert any("REVIEW_URL" in problem for problem in settings_problems({"REVIEW_URL": url}))
+    assert settings_problems({"REVIEW_URL": "https://g.page/r/shop/review"}) == []
