@@ -97,6 +97,13 @@ class Config:
     # Development only: run the scheduler inside the web process (never under gunicorn).
     SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)
 
+    # Feedback: the request goes out this many days after pickup; the customer may change their rating for this
+    # many days after giving it; after a rating of 4-5 the page offers REVIEW_URL (e.g. the shop's Google Maps
+    # review page), when set.
+    FEEDBACK_REQUEST_DAYS = int(os.environ.get("FEEDBACK_REQUEST_DAYS", "2"))
+    FEEDBACK_CHANGE_DAYS = int(os.environ.get("FEEDBACK_CHANGE_DAYS", "3"))
+    REVIEW_URL = os.environ.get("REVIEW_URL", "").strip()
+
     BOOTSTRAP_SERVE_LOCAL = True
     PAGE_SIZE = 25
 
@@ -138,6 +145,18 @@ def public_base_url_problem(url: str) -> str | None:
     return None
 
 
+def review_url_problem(url: str) -> str | None:
+    """Why REVIEW_URL cannot be the review link the customer's page offers (it becomes an href), or None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if url and (parts is None or parts.scheme not in ("http", "https") or not parts.netloc
+                or any(ch.isspace() or not ch.isprintable() for ch in url)):
+        return f"REVIEW_URL must be an absolute http(s) address such as https://g.page/r/...; it is {url!r}."
+    return None
+
+
 def settings_problems(settings: Mapping) -> list[str]:
     """What stops the app from starting with these settings; empty when nothing does. Production needs a
     real SECRET_KEY of at least MIN_SECRET_KEY_BYTES bytes and PUBLIC_BASE_URL: without it links in messages
@@ -146,6 +165,7 @@ def settings_problems(settings: Mapping) -> list[str]:
     url = settings.get("PUBLIC_BASE_URL") or ""
     if url:
         problems.append(public_base_url_problem(url))
+    problems.append(review_url_problem(settings.get("REVIEW_URL") or ""))
     if settings.get("PRODUCTION"):
         key = settings.get("SECRET_KEY") or ""
         if key == DEV_SECRET_KEY or not key:

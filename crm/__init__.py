@@ -77,6 +77,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.catalogue import bp as catalogue_bp
     from crm.customers import bp as customers_bp
     from crm.customers.public_views import public_bp as customer_public_bp
+    from crm.feedback import bp as feedback_bp
+    from crm.feedback import public_bp as feedback_public_bp
     from crm.loyalty import bp as loyalty_bp
     from crm.notifications import bp as notifications_bp
     from crm.orders import bp as orders_bp
@@ -93,6 +95,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(sales_bp)
     app.register_blueprint(tracking_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(feedback_public_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

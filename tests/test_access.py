@@ -48,7 +48,11 @@ POST_DATA = {
     "notifications.edit_template": {"subject": "Hi", "body": "Hello {{ customer_name }}", "submit": "Save"},
     "loyalty.earn_rates": {"rate_repair_labour": "5", "rate_repair_part": "0", "rate_accessory": "3",
                            "rate_spare_part": "0", "rate_service": "3"},
+    "feedback.follow_up": {"f9004-status": "done", "f9004-note": "access test"},
+    "feedback_public.leave": {"rating": "5", "comment": "access test"},
 }
+# URL arguments read from another test object than the one of the same name: the rating form needs a picked-up order.
+URL_IDS = {"feedback_public.leave": {"tracking_token": "picked_up_tracking_token"}}
 
 
 def _collect_rules():
@@ -95,8 +99,20 @@ def objects(app):
         session.add(failed)
         session.flush()
         ids.update(message_id=9003, event="welcome", channel="email", language="en")
+        ids.update(_rated_order(session))
     assert len(set(ids.values())) == len(ids), ids
     return ids
+
+
+def _rated_order(session) -> dict:
+    """A picked-up repair (status set directly: the checkout is tested elsewhere) with a low rating, id 9004."""
+    from crm.feedback.models import Feedback
+
+    order = factories.order(factories.customer())
+    order.status, order.closed_at = "picked_up", utcnow()
+    session.add(Feedback(id=9004, order_id=order.id, customer_id=order.customer_id, rating=1, follow_up="open"))
+    session.flush()
+    return {"feedback_id": 9004, "picked_up_tracking_token": order.tracking_token}
 
 
 def _open_sale_with_one_item(session, taken: set[int]) -> int:
@@ -146,13 +162,20 @@ def request_rule(app, client, endpoint, rule, methods, ids):
     arguments = next(r.arguments for r in app.url_map.iter_rules(endpoint) if r.rule == rule)
     missing = arguments - ids.keys()
     assert not missing, f"{rule}: no test object for URL argument(s) {sorted(missing)}; add one to `objects`"
-    url = app.url_map.bind("localhost").build(endpoint, {name: ids[name] for name in arguments})
+    names = URL_IDS.get(endpoint, {})
+    url = app.url_map.bind("localhost").build(endpoint, {name: ids[names.get(name, name)] for name in arguments})
     if endpoint in QUERY:
         url += "?" + QUERY[endpoint].format(**ids)
     if "GET" in methods:
         return client.get(url)
     if endpoint == "customer_public.telegram_webhook":  # Telegram proves itself with a secret header, not a login
         return client.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+    if endpoint == "feedback_public.leave":  # no session: the form token is bound to the tracking token
+        from crm.feedback.sections import form_token
+
+        with app.app_context():
+            signed = form_token(ids["picked_up_tracking_token"])
+        return client.post(url, data={**POST_DATA[endpoint], "form_token": signed})
     token = csrf_token(client, "/login" if client.get_cookie("session") is None else "/account/password")
     return client.post(url, data={**POST_DATA.get(endpoint, {}), "csrf_token": token})
 
@@ -275,7 +298,8 @@ def test_only_a_manager_can_unlock_a_staff_account(app, client, role):
 # --- caching ------------------------------------------------------------------------------------------------------
 # Desk computers are shared: a staff page must not stay in the browser's cache for the next person (back button,
 # disk cache). The customer's own pages keep the headers they set themselves, and static files keep their caching.
-PUBLIC_PAGE_CACHE_CONTROL = {"tracking.track": "no-store"}  # set by the tracking page itself
+PUBLIC_PAGE_CACHE_CONTROL = {"tracking.track": "no-store",  # set by the tracking page itself
+                             "feedback_public.leave": "no-store"}
 
 
 @pytest.mark.parametrize(("endpoint", "rule", "methods"), [r for r in RULES if r[0] != "auth.logout"],

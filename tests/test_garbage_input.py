@@ -94,6 +94,8 @@ FORMS = [
     ("/notifications/templates/birthday/sms/en", {"subject": "", "body": "Hi", "preview": "Preview"}),
     ("/sales/{paid}/refund", {"key": "garbage-refund", "method": "cash", "reason": "r", "qty_{paid_line}": "1",
                               "restock_{paid_line}": "y"}),
+    ("/feedback/{feedback}/follow-up", {"f{feedback}-status": "done", "f{feedback}-note": "n"}),
+    ("/t/{picked_up_token}/feedback", {"form_token": "{form_token}", "rating": "5", "comment": "c"}),
 ]
 QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/orders?status={v}",
            "/orders?technician={v}", "/orders?from={v}&to={v}", "/orders?page={v}", "/orders/new?customer_id={v}",
@@ -102,12 +104,14 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
-           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/orders/reminder-settings?{v}"]
+           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/orders/reminder-settings?{v}", "/feedback?rating={v}",
+           "/feedback?technician={v}", "/feedback?from={v}&to={v}", "/feedback?page={v}&follow_up={v}"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
              "sales.index": "/sales", "loyalty.audit": "/loyalty/audit", "notifications.outbox": "/notifications/",
-             "catalogue.index": "/catalogue", "catalogue.low_stock": "/catalogue/low-stock"}
+             "catalogue.index": "/catalogue", "catalogue.low_stock": "/catalogue/low-stock",
+             "feedback.index": "/feedback"}
 URL_FOR_NAMES = ["endpoint", "values", "_method", "_external", "_scheme", "_anchor"]
 
 
@@ -123,9 +127,11 @@ def ids(app):
         template = CouponTemplate(name="Garbage template", kind="percent", value=1000, categories="accessory",
                                   min_bill_minor=0, validity_days=30, active=True)
         db.session.add(template)
+        rated = _rated_order()
         db.session.commit()
-        return {"customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
-                "paid_line": paid_line, "item": item.id, "category": item.category_id, "template": template.id}
+        return {**rated, "customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id,
+                "paid": paid_id, "paid_line": paid_line, "item": item.id, "category": item.category_id,
+                "template": template.id}
 
 
 def _sales() -> tuple[int, int, int]:
@@ -149,6 +155,21 @@ def _sales() -> tuple[int, int, int]:
     checkout.checkout(db.session, paid.id, key="garbage-paid", tenders=[pricing.Tender("card", 20000)],
                       expected_total_minor=20000, actor=cashier, payment_methods=["card"], number_prefix="S-")
     return open_bill.id, paid.id, line.id
+
+
+def _rated_order() -> dict:
+    """A picked-up repair (status set directly: the checkout is tested elsewhere) with a low rating."""
+    from crm.database import utcnow
+    from crm.feedback.models import Feedback
+    from crm.feedback.sections import form_token
+
+    order = factories.order(factories.customer())
+    order.status, order.closed_at = "picked_up", utcnow()
+    feedback = Feedback(order_id=order.id, customer_id=order.customer_id, rating=1, follow_up="open")
+    db.session.add(feedback)
+    db.session.flush()
+    return {"feedback": feedback.id, "picked_up_token": order.tracking_token,
+            "form_token": form_token(order.tracking_token)}
 
 
 def db_reset_order(app, order_id):

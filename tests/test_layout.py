@@ -16,6 +16,7 @@ MAY_IMPORT = {
     "catalogue": {"auth"},
     "orders": {"auth", "catalogue", "customers", "loyalty", "notifications"},
     "sales": {"auth", "catalogue", "customers", "loyalty", "notifications", "orders"},
+    "feedback": {"auth", "customers", "notifications", "orders"},
 }
 PACKAGES = set(MAY_IMPORT)
 MAX_LINES = 400

@@ -195,4 +195,12 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
            "coupon_expires_on": _l("The last day the coupon can be used (empty when none)")},
           sms="{{ shop_name }}: time for a check-up of your {{ device }}.{% if coupon_code %} "
               "Coupon: {{ coupon_code }}.{% endif %}"),
+    # Some days after pickup (FEEDBACK_REQUEST_DAYS), once per order: crm.feedback.jobs.
+    Event("feedback_request", _l("Feedback request"), SERVICE,
+          "{{ shop_name }}: how was your repair?",
+          "Hello {{ customer_name }},\n\nthank you for bringing your {{ device }} to us (order {{ order_number }}). "
+          "How did we do? Rate the repair in a few seconds here:\n{{ tracking_url }}\n\n"
+          "{{ shop_name }} {{ shop_phone }}",
+          ORDER_VARIABLES,
+          sms="{{ shop_name }}: how was repair {{ order_number }}? Rate us: {{ tracking_url }}"),
 ]}

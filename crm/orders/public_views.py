@@ -9,7 +9,7 @@ from crm.database import utcnow
 from crm.extensions import db, limiter
 from crm.locales import in_language
 from crm.loyalty.queries import customer_page
-from crm.orders import tracking
+from crm.orders import sections, tracking
 
 tracking_bp = Blueprint("tracking", __name__)
 
@@ -25,7 +25,8 @@ def track(tracking_token: str):
     found = tracking.find(db.session, tracking_token)
     member = customer_page(db.session, found.order.customer_id, utcnow()) if found else None
     with in_language(found.language if found else None):
-        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS, member=member)
+        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS, member=member,
+                               sections=sections.tracking_sections(db.session, found.order) if found else [])
     response = make_response(page, 200 if found else 404)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -14,7 +14,7 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
 from crm.numbers import whole_number
-from crm.orders import bp, queries, service
+from crm.orders import bp, queries, sections, service
 from crm.orders.forms import LineForm, OrderForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.orders.tracking import tracking_link
@@ -141,7 +141,8 @@ def _render_detail(order, status_form=None, line_form=None, code=200):
     line_form = line_form or LineForm(formdata=None)
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
                            status_form=status_form, line_form=line_form, confirm_form=ConfirmForm(formdata=None),
-                           can_edit=current_user.has_role(Role.FRONT_DESK)), code
+                           can_edit=current_user.has_role(Role.FRONT_DESK),
+                           sections=sections.order_page_sections(db.session, order)), code
 
 
 @bp.route("/<int:order_id>")
