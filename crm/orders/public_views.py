@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, make_response, render_template
 from crm.auth.access import public
 from crm.extensions import db, limiter
 from crm.locales import in_language
-from crm.orders import tracking
+from crm.orders import quote_page, tracking
 
 tracking_bp = Blueprint("tracking", __name__)
 
@@ -20,10 +20,15 @@ def _tracking_limit() -> str:
 @public
 @limiter.limit(_tracking_limit)
 def track(tracking_token: str):
-    found = tracking.find(db.session, tracking_token)
+    return render_tracking(tracking.find(db.session, tracking_token))
+
+
+def render_tracking(found, code: int | None = None, **sections):
+    """The page for ``found`` (None: not found), with what each section of it needs."""
     with in_language(found.language if found else None):
-        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS)
-    response = make_response(page, 200 if found else 404)
+        page = render_template("orders/tracking.html", tracking=found, steps=tracking.STEPS,
+                               **quote_page.section(found), **sections)
+    response = make_response(page, code or (200 if found else 404))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"

@@ -66,14 +66,19 @@ def decision_for(session: Session, order_id: int, version: int) -> QuoteDecision
                                                       QuoteDecision.quote_version == version))
 
 
-def current_quote(session: Session, order: RepairOrder, lines: list[RepairOrderLine] | None = None) -> Quote:
-    """The order's quote as it stands: its lines (read here unless given), total, the estimate and the
-    difference, and the decision taken on this very version."""
+_READ = object()
+
+
+def current_quote(session: Session, order: RepairOrder, lines: list[RepairOrderLine] | None = None,
+                  decision: QuoteDecision | None | object = _READ) -> Quote:
+    """The order's quote as it stands: its lines, total, the estimate and the difference, and the decision
+    taken on this very version (lines and decision are read here unless the caller has them)."""
     if lines is None:
         lines = list(session.scalars(select(RepairOrderLine).where(RepairOrderLine.order_id == order.id)
                                      .order_by(RepairOrderLine.id)))
-    return Quote(version=order.quote_version, lines=lines, estimate_minor=order.estimate_minor,
-                 decision=decision_for(session, order.id, order.quote_version))
+    if decision is _READ:
+        decision = decision_for(session, order.id, order.quote_version)
+    return Quote(version=order.quote_version, lines=lines, estimate_minor=order.estimate_minor, decision=decision)
 
 
 def decisions_of(session: Session, order_id: int) -> list[QuoteDecision]:

@@ -212,7 +212,7 @@ def all_roles(session):
 def test_any_sequence_of_attempts_keeps_the_history_consistent(session, make, all_roles, attempts):
     """Whatever is tried, by whoever: the last history row is the order's status, each row starts where
     the previous one ended, and each applied move was allowed for its role."""
-    order = make.order()
+    order = order_in(make, Status.RECEIVED)
     try:
         for role, target in attempts:
             before = order.status
