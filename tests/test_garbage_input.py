@@ -51,6 +51,10 @@ FORMS = [
     ("/orders/{order}/lines", {"kind": "part", "sku": "GARBAGE-CASE", "description": "", "quantity": "1",
                                "price": ""}),
     ("/orders/{order}/status", {"status": "diagnosing", "note": "n", "expected_from": "received"}),
+    ("/orders/{order}/status", {"status": "awaiting_approval", "note": "n", "expected_from": "diagnosing",
+                                "on_approval": "awaiting_parts"}),
+    ("/orders/{order}/quote-decision", {"decision": "approved", "note": "n", "quote_version": "1"}),
+    ("/t/{tracking}/quote", {"decision": "approve", "version": "1", "token": "x"}),
     ("/staff/new", {"username": "new-user-{n}", "full_name": "N", "role": "technician", "password": "long-enough-1"}),
     ("/staff/{staff}/edit", {"full_name": "N", "role": "technician", "active": "y"}),
     ("/staff/{staff}/password", {"password": "long-enough-1", "confirm": "long-enough-1"}),
@@ -98,7 +102,7 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
-           "/notifications/?page={v}", "/u/{v}", "/t/{v}"]
+           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/t/{v}/quote"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
@@ -120,7 +124,8 @@ def ids(app):
                                   min_bill_minor=0, validity_days=30, active=True)
         db.session.add(template)
         db.session.commit()
-        return {"customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
+        return {"tracking": order.tracking_token,
+                "customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
                 "paid_line": paid_line, "item": item.id, "category": item.category_id, "template": template.id}
 
 

@@ -61,7 +61,10 @@ def phone_decision(order_id: int):
                                      diagnostic_fee_minor=current_app.config["DIAGNOSTIC_FEE_MINOR"])
         except quotes.QuoteError as exc:
             db.session.rollback()
-            getattr(form, exc.field or "decision", form.decision).errors.append(str(exc.message))
+            if exc.field is None:  # the order moved on (decided, changed quote): show it as it is now
+                flash(str(exc.message), "danger")
+                return redirect(url_for("orders.detail", order_id=order_id) + "#quote")
+            getattr(form, exc.field, form.decision).errors.append(str(exc.message))
         else:
             db.session.commit()
             flash(_("Quote approved.") if decision.decision == "approved" else _("Quote declined."), "success")

@@ -173,4 +173,6 @@ def form_token(secret_key: str | bytes, tracking_token: str, version: int) -> st
 
 
 def form_token_valid(secret_key: str | bytes, tracking_token: str, version: int, given: str) -> bool:
-    return hmac.compare_digest(form_token(secret_key, tracking_token, version), given or "")
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a forged form may carry.
+    return hmac.compare_digest(form_token(secret_key, tracking_token, version).encode(),
+                               (given or "").encode("utf-8", "surrogatepass"))

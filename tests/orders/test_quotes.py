@@ -203,6 +203,7 @@ def test_the_form_token_is_bound_to_the_tracking_token_and_the_version():
     assert not quotes.form_token_valid("k" * 32, "abd", 3, token)
     assert not quotes.form_token_valid("x" * 32, "abc", 3, token)
     assert not quotes.form_token_valid("k" * 32, "abc", 3, "")
+    assert not quotes.form_token_valid("k" * 32, "abc", 3, "１２３\ud7ff")
 
 
 def test_two_decisions_at_once_decide_once(app, session):
