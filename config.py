@@ -40,6 +40,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
     ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "R-")
     DEFAULT_WARRANTY_DAYS = int(os.environ.get("DEFAULT_WARRANTY_DAYS", "90"))
+    # Charged when a customer declines a quote, in minor units of CURRENCY (0: no fee); billed at pickup as a
+    # "Diagnostics" work line. A tier with free diagnostics pays none.
+    DIAGNOSTIC_FEE_MINOR = int(os.environ.get("DIAGNOSTIC_FEE_MINOR", "0"))
     SALE_NUMBER_PREFIX = os.environ.get("SALE_NUMBER_PREFIX", "S-")
     REFUND_NUMBER_PREFIX = os.environ.get("REFUND_NUMBER_PREFIX", "RF-")
     # Comma-separated codes; cash, card and bank_transfer have translated labels, others show as written.

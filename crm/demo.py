@@ -141,7 +141,7 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
         created = now - timedelta(days=len(statuses) - i % len(statuses), hours=i)
         order = order_service.create_order(session, customer, data, created_by=staff[Role.FRONT_DESK.value],
                                            number_prefix=number_prefix, now=created)
-        if target in (Status.IN_REPAIR, Status.READY, Status.PICKED_UP):
+        if target in (Status.AWAITING_APPROVAL, Status.IN_REPAIR, Status.READY, Status.PICKED_UP):
             order_service.add_line(session, order, kind="labour", description="Replacement work", quantity=1,
                                    unit_price_minor=60000, actor=technician)
             # A part for this model from the catalogue (and from stock) while there is plenty of it.

@@ -4,6 +4,7 @@ Each rule is requested as anonymous, technician, front desk and manager; the exp
 ``allowed_roles`` (set by crm.auth.access.roles_required / public). A short hand-written table for key pages
 below makes sure a bug in the decorator itself cannot hide behind expectations derived from it."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -37,6 +38,7 @@ POST_DATA = {
     "sales.add_item": {"sku": "ACCESS-CASE", "quantity": "1"},
     "sales.set_customer": {"walk_in": "1"},
     "sales.pay": {"key": "access-test-key", "expected_total": "10000", "pay_0": "100"},
+    "orders.phone_decision": {"decision": "approved", "note": "access test", "quote_version": "1"},
     "catalogue.receive": {"quantity": "2", "note": "access test"},
     "catalogue.adjust": {"quantity": "-1", "reason": "access test"},
     "loyalty.adjust": {"key": "access-adjust", "points": "5", "reason": "access test"},
@@ -93,7 +95,7 @@ def objects(app):
         session.flush()
         ids["tier_id"], ids["template_id"] = 9001, 9002
         ids["token"] = unsubscribe_token(customers[2].id)  # the unsubscribe link of a marketing message
-        ids["tracking_token"] = order.tracking_token  # the customer's tracking page
+        ids["tracking_token"] = _awaiting_approval(session).tracking_token  # the customer's page, with a quote
         failed = OutboxMessage(id=9003, event="welcome", kind="service", customer_id=customers[2].id, channel="email",
                                address="a@example.com", status="failed", attempts=6, last_error="access test")
         session.add(failed)
@@ -113,6 +115,17 @@ def _rated_order(session) -> dict:
     session.add(Feedback(id=9004, order_id=order.id, customer_id=order.customer_id, rating=1, follow_up="open"))
     session.flush()
     return {"feedback_id": 9004, "picked_up_tracking_token": order.tracking_token}
+
+
+def _awaiting_approval(session):
+    """An order whose quote waits for the customer (the tracking page's Approve / Decline)."""
+    manager = factories.staff(role=Role.MANAGER)
+    waiting = factories.order()
+    order_service.add_line(session, waiting, kind="labour", description="Quote", quantity=1, unit_price_minor=100,
+                           actor=None)
+    order_service.change_status(session, waiting, "diagnosing", actor=manager)
+    order_service.change_status(session, waiting, "awaiting_approval", actor=manager)
+    return waiting
 
 
 def _open_sale_with_one_item(session, taken: set[int]) -> int:
@@ -176,6 +189,10 @@ def request_rule(app, client, endpoint, rule, methods, ids):
         with app.app_context():
             signed = form_token(ids["picked_up_tracking_token"])
         return client.post(url, data={**POST_DATA[endpoint], "form_token": signed})
+    if endpoint == "tracking.decide_quote":  # the customer's form carries a token bound to the tracking token
+        html = client.get(f"/t/{ids['tracking_token']}").get_data(as_text=True)
+        form = dict(re.findall(r'name="(token|version)" value="([^"]*)"', html))
+        return client.post(url, data={**form, "decision": "approve"})
     token = csrf_token(client, "/login" if client.get_cookie("session") is None else "/account/password")
     return client.post(url, data={**POST_DATA.get(endpoint, {}), "csrf_token": token})
 

@@ -52,6 +52,10 @@ FORMS = [
     ("/orders/{order}/lines", {"kind": "part", "sku": "GARBAGE-CASE", "description": "", "quantity": "1",
                                "price": ""}),
     ("/orders/{order}/status", {"status": "diagnosing", "note": "n", "expected_from": "received"}),
+    ("/orders/{order}/status", {"status": "awaiting_approval", "note": "n", "expected_from": "diagnosing",
+                                "on_approval": "awaiting_parts"}),
+    ("/orders/{order}/quote-decision", {"decision": "approved", "note": "n", "quote_version": "1"}),
+    ("/t/{tracking}/quote", {"decision": "approve", "version": "1", "token": "x"}),
     ("/staff/new", {"username": "new-user-{n}", "full_name": "N", "role": "technician", "password": "long-enough-1"}),
     ("/staff/{staff}/edit", {"full_name": "N", "role": "technician", "active": "y"}),
     ("/staff/{staff}/password", {"password": "long-enough-1", "confirm": "long-enough-1"}),
@@ -104,8 +108,9 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/catalogue?q={v}&partial=1", "/catalogue?page={v}", "/catalogue/{item}?page={v}",
            "/catalogue/low-stock?page={v}", "/sales/{sale}?points={v}", "/sales/{sale}?coupon={v}",
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
-           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/orders/reminder-settings?{v}", "/feedback?rating={v}",
-           "/feedback?technician={v}", "/feedback?from={v}&to={v}", "/feedback?page={v}&follow_up={v}"]
+           "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/t/{v}/quote", "/orders/reminder-settings?{v}",
+           "/feedback?rating={v}", "/feedback?technician={v}", "/feedback?from={v}&to={v}",
+           "/feedback?page={v}&follow_up={v}"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
@@ -129,9 +134,9 @@ def ids(app):
         db.session.add(template)
         rated = _rated_order()
         db.session.commit()
-        return {**rated, "customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id,
-                "paid": paid_id, "paid_line": paid_line, "item": item.id, "category": item.category_id,
-                "template": template.id}
+        return {**rated, "tracking": order.tracking_token,
+                "customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
+                "paid_line": paid_line, "item": item.id, "category": item.category_id, "template": template.id}
 
 
 def _sales() -> tuple[int, int, int]:

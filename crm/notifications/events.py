@@ -92,9 +92,12 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
     Event("status_changed", _l("Repair status changed"), SERVICE,
           "{{ shop_name }}: repair {{ order_number }} is now {{ status }}",
           "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is now: {{ status }}.\n"
-          "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
-          {**ORDER_VARIABLES, "status": _l("The new status")},
-          sms="{{ shop_name }}: order {{ order_number }} is now {{ status }}. {{ tracking_url }}"),
+          "{% if total %}The quote is {{ total }}. Approve or decline it here: {{ tracking_url }}"
+          "{% else %}Details: {{ tracking_url }}{% endif %}\n\n{{ shop_name }} {{ shop_phone }}",
+          {**ORDER_VARIABLES, "status": _l("The new status"),
+           "total": _l("The quote's total when the repair awaits approval (empty otherwise)")},
+          sms="{{ shop_name }}: order {{ order_number }} is now {{ status }}.{% if total %} Quote: {{ total }}."
+              "{% endif %} {{ tracking_url }}"),
     Event("ready_for_pickup", _l("Ready for pickup"), SERVICE,
           "{{ shop_name }}: your {{ device }} is ready",
           "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is ready for pickup.\n"

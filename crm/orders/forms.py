@@ -36,8 +36,22 @@ class StatusForm(CrmForm):
     status = SelectField(_l("New status"), choices=[],
                          validators=[DataRequired(message=_l("Choose the new status."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    # Only for "awaiting approval": where the customer's approval takes the order.
+    on_approval = SelectField(_l("When the customer approves"), default="in_repair", choices=choices(
+        [("in_repair", _l("In repair")), ("awaiting_parts", _l("Awaiting parts"))]))
     expected_from = HiddenField()
     submit = SubmitField(_l("Change status"))
+
+
+class PhoneDecisionForm(CrmForm):
+    """The desk records the customer's answer given by phone (or in person)."""
+    decision = SelectField(_l("The customer's decision"), choices=choices(
+        [("", _l("Choose…")), ("approved", _l("Approved")), ("declined", _l("Declined"))]),
+        validators=[DataRequired(message=_l("Choose approved or declined."))])
+    note = StringField(_l("What the customer said"),
+                       validators=[DataRequired(message=_l("Write down what the customer said.")), Length(max=1000)])
+    quote_version = HiddenField()
+    submit = SubmitField(_l("Record the decision"))
 
 
 class LineForm(CrmForm):

@@ -2,15 +2,17 @@
 status changed (for the statuses the settings name) and ready for pickup; picked up is the sale's message
 (crm.sales.messages), with the points of the payment. Keys: ``order:<id>:received``, ``status:<change id>``."""
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.customers import contact
 from crm.customers.models import Customer
 from crm.locales import lazy_text
+from crm.money import shop_money
 from crm.notifications.outbox import enqueue
 from crm.notifications.settings import get_settings, notify_statuses, register_status_choices
 from crm.orders.device import DEVICE_TYPES
-from crm.orders.models import OrderStatusChange, RepairOrder
+from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.status import STATUS_LABELS, Status
 from crm.orders.tracking import tracking_link
 
@@ -46,8 +48,19 @@ def status_changed(session: Session, order: RepairOrder, change: OrderStatusChan
         return
     customer = session.get(Customer, order.customer_id)
     enqueue(session, contact.recipient(customer), event, {**order_variables(order, customer),
-                                                          "status": STATUS_LABELS[target]},
+                                                          "status": STATUS_LABELS[target],
+                                                          "total": _quote_total(session, order, target)},
             dedupe_key=f"status:{change.id}", now=change.changed_at)
+
+
+def _quote_total(session: Session, order: RepairOrder, target: Status):
+    """The quote's total when the customer is asked to approve it (the message says it beside the link),
+    empty for the other statuses."""
+    if target != Status.AWAITING_APPROVAL:
+        return ""
+    total = session.scalar(select(func.coalesce(func.sum(RepairOrderLine.quantity * RepairOrderLine.unit_price_minor),
+                                                0)).where(RepairOrderLine.order_id == order.id))
+    return lazy_text(lambda: shop_money(total))
 
 
 # Received, ready for pickup and picked up have their own messages; the others are the manager's choice.

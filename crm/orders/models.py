@@ -1,6 +1,17 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.auth.models import StaffUser
@@ -46,6 +57,11 @@ class RepairOrder(db.Model):
     warranty_days: Mapped[int] = mapped_column(Integer, default=90)
     repair_kind: Mapped[str] = mapped_column(String(20), default="")  # crm.orders.device.REPAIR_KINDS, "" unset
     status: Mapped[str] = mapped_column(String(20), default="received")
+    # The quote is the order's lines; this counter moves on whenever a line is added or removed, so a
+    # customer's decision names the exact quote it answers (crm.orders.quotes).
+    quote_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where an approved quote takes the order (chosen by the technician when asking); None: "in repair".
+    approval_target: Mapped[str | None] = mapped_column(String(20))
     # Secret of the customer's tracking link: 192 random bits, URL-safe.
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
     search_text: Mapped[str] = mapped_column(String(400), default="")
@@ -131,3 +147,27 @@ class CheckupRule(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     months: Mapped[int] = mapped_column(Integer, default=12)
     coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_coupon_template.id"))
+
+
+class QuoteDecision(db.Model):
+    """The customer's answer to one version of an order's quote: given through the tracking link, or by
+    phone and recorded by the desk (with the staff member and a note). One per order and version."""
+
+    __tablename__ = "orders_quote_decision"
+    __table_args__ = (
+        UniqueConstraint("order_id", "quote_version"),  # decides once; also the index by order
+        CheckConstraint("decision IN ('approved', 'declined')", name="decision_known"),
+        CheckConstraint("via IN ('link', 'phone')", name="via_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders_repair_order.id", ondelete="CASCADE"))
+    quote_version: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(10))
+    via: Mapped[str] = mapped_column(String(10))
+    total_minor: Mapped[int] = mapped_column(Integer)  # the quote's total as the customer saw it
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))  # None: the customer
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+    decided_by: Mapped[StaffUser | None] = relationship(lazy="raise")

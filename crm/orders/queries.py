@@ -10,7 +10,7 @@ from crm.customers.models import Customer
 from crm.customers.service import search_pattern
 from crm.loyalty.models import Account, Tier
 from crm.numbers import whole_number
-from crm.orders.models import OrderStatusChange, RepairOrder
+from crm.orders.models import OrderStatusChange, QuoteDecision, RepairOrder
 from crm.orders.status import Status
 from crm.shop_time import day_bounds_utc
 
@@ -52,6 +52,19 @@ def priority_customers(session: Session, customer_ids) -> set[int]:
         return set()
     return set(session.scalars(select(Account.customer_id).join(Tier, Tier.id == Account.tier_id)
                                .where(Account.customer_id.in_(ids), Tier.queue_priority.is_(True))))
+
+
+def quote_decisions(session: Session, orders) -> dict[int, str]:
+    """For a page of orders, the decision ("approved" / "declined") on each order's current quote version,
+    in one query; orders without one are absent."""
+    ids = {order.id for order in orders}
+    if not ids:
+        return {}
+    rows = session.execute(select(QuoteDecision.order_id, QuoteDecision.decision)
+                           .join(RepairOrder, (RepairOrder.id == QuoteDecision.order_id)
+                                 & (RepairOrder.quote_version == QuoteDecision.quote_version))
+                           .where(QuoteDecision.order_id.in_(ids)))
+    return {order_id: decision for order_id, decision in rows}
 
 
 @dataclass

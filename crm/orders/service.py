@@ -19,8 +19,16 @@ from crm.locales import lazy_gettext as _l
 from crm.numbering import next_number
 from crm.orders import messages
 from crm.orders.device import DEVICE_TYPES, PRIORITIES, REPAIR_KINDS, imei_is_valid
-from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
-from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status
+from crm.orders.models import OrderStatusChange, QuoteDecision, RepairOrder, RepairOrderLine
+from crm.orders.status import (
+    APPROVAL_TARGETS,
+    CHECKOUT_ONLY,
+    CLOSED_STATUSES,
+    REASK_FROM,
+    TARGETS_BY_ROLE,
+    TRANSITIONS,
+    Status,
+)
 
 
 class OrderError(RuleError):
@@ -133,13 +141,14 @@ def lock_order(session: Session, order_id: int) -> RepairOrder | None:
 
 
 def change_status(session: Session, order: RepairOrder, to_status: str, *, actor: StaffUser, note: str = "",
-                  expected_from: str | None = None, via_checkout: bool = False,
+                  expected_from: str | None = None, via_checkout: bool = False, on_approval: str | None = None,
                   now: datetime | None = None) -> OrderStatusChange:
     """Move an order along the workflow in TRANSITIONS, as far as the actor's role allows.
 
     ``expected_from`` is the status the actor saw; if someone moved the order meanwhile the change
-    is refused rather than applied to a state the actor never saw."""
-    now = now or utcnow()
+    is refused rather than applied to a state the actor never saw. Asking for approval needs a quote
+    (at least one line) and takes ``on_approval``, where an approved quote moves the order ("in repair"
+    when not given)."""
     try:
         target = Status(to_status)
     except ValueError:
@@ -155,15 +164,57 @@ def change_status(session: Session, order: RepairOrder, to_status: str, *, actor
         raise OrderError(_l("Your role cannot set an order to %(b)s.", b=target.label), field="status")
     if target in CHECKOUT_ONLY and not via_checkout:
         raise OrderError(_l("A device is handed back through checkout, which takes the payment."), field="status")
+    if target == Status.AWAITING_APPROVAL:
+        _prepare_approval_request(session, order, on_approval)
+    return record_status_change(session, order, target, actor_id=actor.id, note=note, now=now)
+
+
+def _prepare_approval_request(session: Session, order: RepairOrder, on_approval: str | None) -> None:
+    """The customer approves a quote: the order's lines. The technician's choice of the next status is kept."""
+    if on_approval not in (None, "", *APPROVAL_TARGETS):
+        raise OrderError(_l("Choose where an approved quote takes the order."), field="on_approval")
+    has_lines = session.scalar(select(func.count()).select_from(RepairOrderLine)
+                               .where(RepairOrderLine.order_id == order.id))
+    if not has_lines:
+        raise OrderError(_l("Add the work and parts of the quote before asking for approval."), field="status")
+    order.approval_target = on_approval or Status.IN_REPAIR.value
+
+
+def record_status_change(session: Session, order: RepairOrder, target: Status, *, actor_id: int | None,
+                         note: str = "", now: datetime | None = None) -> OrderStatusChange:
+    """Write a move the caller has checked: the status, its history entry and the customer's message."""
+    now = now or utcnow()
+    current = order.status
     order.status = target.value
     order.updated_at = now
     order.closed_at = now if target in CLOSED_STATUSES else None
-    change = OrderStatusChange(order_id=order.id, from_status=current.value, to_status=target.value,
-                               changed_by_id=actor.id, changed_at=now, note=note.strip())
+    change = OrderStatusChange(order_id=order.id, from_status=current, to_status=target.value,
+                               changed_by_id=actor_id, changed_at=now, note=note.strip())
     session.add(change)
     session.flush()
     messages.status_changed(session, order, change)
     return change
+
+
+def quote_changed(session: Session, order: RepairOrder, *, actor: StaffUser | None,
+                  now: datetime | None = None) -> bool:
+    """A line was added or removed: the quote's version moves on, so no earlier decision holds for it. An
+    order that an approval sent into repair (and that is not ready yet) goes back to awaiting approval: the
+    customer is asked again, with the new total. True when that happened."""
+    previous = order.quote_version
+    order.quote_version = previous + 1
+    if Status(order.status) not in REASK_FROM:
+        return False
+    approved = session.scalar(select(QuoteDecision.id).where(
+        QuoteDecision.order_id == order.id, QuoteDecision.quote_version == previous,
+        QuoteDecision.decision == "approved"))
+    if approved is None:
+        return False
+    order.approval_target = order.status
+    record_status_change(session, order, Status.AWAITING_APPROVAL, actor_id=actor.id if actor else None,
+                         note=str(_l("The quote changed after it was approved; the customer is asked again.")),
+                         now=now)
+    return True
 
 
 def add_line(session: Session, order: RepairOrder, *, kind: str, description: str = "", quantity: int,
@@ -185,6 +236,7 @@ def add_line(session: Session, order: RepairOrder, *, kind: str, description: st
                            created_by_id=actor.id if actor else None)
     session.add(line)
     session.flush()
+    quote_changed(session, order, actor=actor)
     return line
 
 
@@ -238,6 +290,13 @@ def remove_line(session: Session, order: RepairOrder, line_id: int, *, actor: St
                                                         RepairOrderLine.order_id == order.id))
     if line is None:
         raise OrderError(_l("This line does not exist on this order."))
+    take_line_off(session, order, line, actor=actor)
+    quote_changed(session, order, actor=actor)
+
+
+def take_line_off(session: Session, order: RepairOrder, line: RepairOrderLine, *, actor: StaffUser | None) -> None:
+    """Delete a line; a part from the catalogue goes back to stock (as much of it as this order took from
+    stock: nothing if the item was not stock-tracked then). The caller says what it means for the quote."""
     if line.item_id is not None:
         taken = -session.scalar(
             select(func.coalesce(func.sum(StockMovement.quantity), 0))

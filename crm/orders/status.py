@@ -53,6 +53,14 @@ TARGETS_BY_ROLE: dict[str, frozenset[Status]] = {
     Role.MANAGER: frozenset(Status),
 }
 
+# The customer's answer to a quote moves the order without a staff member's role (crm.orders.quotes):
+# approved -> one of APPROVAL_TARGETS (the technician's choice when asking, "in repair" by default);
+# declined -> READY (the device goes back unrepaired). A quote that changes after its approval, before
+# the device is ready, sends the order from REASK_FROM back to AWAITING_APPROVAL.
+APPROVAL_TARGETS = (S.IN_REPAIR, S.AWAITING_PARTS)
+DECLINED_TO = S.READY
+REASK_FROM = frozenset({S.IN_REPAIR, S.AWAITING_PARTS})
+
 # Reached only through checkout (crm.sales.checkout), which takes the payment in the same transaction.
 CHECKOUT_ONLY = frozenset({S.PICKED_UP})
 

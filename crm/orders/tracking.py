@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm.customers.models import Customer
 from crm.links import public_url
-from crm.orders.models import RepairOrder, RepairOrderLine
+from crm.orders.models import QuoteDecision, RepairOrder, RepairOrderLine
 from crm.orders.status import Status
 from crm.shop_time import local_date
 
@@ -39,6 +39,7 @@ class Tracking:
     history: list[tuple[str, datetime]]  # (status, when), oldest first
     language: str | None
     warranty_until: date | None
+    quote_decision: QuoteDecision | None = None  # the decision on the current quote version (crm.orders.quotes)
 
     @property
     def status(self) -> Status:
@@ -70,15 +71,17 @@ def find(session: Session, token: str) -> Tracking | None:
     if not TOKEN.fullmatch(token or ""):
         return None
     row = session.execute(
-        select(RepairOrder, Customer.language).join(Customer, Customer.id == RepairOrder.customer_id)
+        select(RepairOrder, Customer.language, QuoteDecision).join(Customer, Customer.id == RepairOrder.customer_id)
+        .outerjoin(QuoteDecision, and_(QuoteDecision.order_id == RepairOrder.id,
+                                       QuoteDecision.quote_version == RepairOrder.quote_version))
         .where(RepairOrder.tracking_token == token)
         .options(selectinload(RepairOrder.lines), selectinload(RepairOrder.history))).first()
     if row is None:
         return None
-    order, language = row
+    order, language, quote_decision = row
     changes = sorted(order.history, key=lambda change: (change.changed_at, change.id))
     history = [(change.to_status, change.changed_at) for change in changes]
     picked_up = order.status == Status.PICKED_UP
     return Tracking(order=order, lines=sorted(order.lines, key=lambda line: line.id), history=history,
-                    language=language,
+                    language=language, quote_decision=quote_decision,
                     warranty_until=warranty_until(order.closed_at, order.warranty_days) if picked_up else None)

@@ -14,8 +14,8 @@ from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
 from crm.numbers import whole_number
-from crm.orders import bp, queries, sections, service
-from crm.orders.forms import LineForm, OrderForm, StatusForm
+from crm.orders import bp, queries, quotes, sections, service
+from crm.orders.forms import LineForm, OrderForm, PhoneDecisionForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
@@ -44,7 +44,7 @@ def _order_data(form: OrderForm) -> service.OrderData:
     )
 
 
-def _load(order_id: int):
+def load_order(order_id: int):
     return queries.order_detail(db.session, order_id) or abort(404)
 
 
@@ -67,6 +67,7 @@ def index():
     orders, has_next = queries.list_orders(db.session, filters, tz=shop_tz(),
                                            page=page, per_page=current_app.config["PAGE_SIZE"])
     return render_template("orders/index.html", orders=orders, filters=filters, page=page, has_next=has_next,
+                           decisions=queries.quote_decisions(db.session, orders),
                            technicians=active_technicians(db.session), statuses=list(Status))
 
 
@@ -77,7 +78,8 @@ def queue():
     orders, has_next = queries.technician_queue(db.session, current_user.id, page=page,
                                                 per_page=current_app.config["PAGE_SIZE"])
     vip = queries.priority_customers(db.session, (o.customer_id for o in orders))
-    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next, vip=vip)
+    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next, vip=vip,
+                           decisions=queries.quote_decisions(db.session, orders))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -110,7 +112,7 @@ def new():
 @bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.FRONT_DESK)
 def edit(order_id: int):
-    order = _load(order_id)
+    order = load_order(order_id)
     form = OrderForm(obj=order)
     form.technician_id.choices = _technician_choices()
     if request.method == "GET":
@@ -121,7 +123,7 @@ def edit(order_id: int):
             service.update_order(db.session, order, _order_data(form))
         except service.OrderError as exc:
             db.session.rollback()
-            order = _load(order_id)  # the rollback expired it, and its relationships are lazy="raise"
+            order = load_order(order_id)  # the rollback expired it, and its relationships are lazy="raise"
             getattr(form, exc.field or "brand").errors.append(str(exc.message))
         else:
             db.session.commit()
@@ -130,7 +132,7 @@ def edit(order_id: int):
     return render_template("orders/form.html", form=form, customer=order.customer, order=order)
 
 
-def _render_detail(order, status_form=None, line_form=None, code=200):
+def render_detail(order, status_form=None, line_form=None, phone_form=None, code=200):
     if status_form is None:
         status_form = StatusForm(formdata=None)
     targets = allowed_targets(order.status, current_user.role)
@@ -139,7 +141,14 @@ def _render_detail(order, status_form=None, line_form=None, code=200):
         choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else [])
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
+    quote = quotes.current_quote(db.session, order, order.lines)
+    if phone_form is None:
+        phone_form = PhoneDecisionForm(formdata=None)
+    phone_form.quote_version.data = quote.version
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
+                           quote=quote, decisions=quotes.decisions_of(db.session, order.id), phone_form=phone_form,
+                           can_record_decision=current_user.has_role(Role.FRONT_DESK)
+                           and order.status == Status.AWAITING_APPROVAL and quote.decision is None,
                            status_form=status_form, line_form=line_form, confirm_form=ConfirmForm(formdata=None),
                            can_edit=current_user.has_role(Role.FRONT_DESK),
                            sections=sections.order_page_sections(db.session, order)), code
@@ -148,7 +157,7 @@ def _render_detail(order, status_form=None, line_form=None, code=200):
 @bp.route("/<int:order_id>")
 @roles_required(*ALL_STAFF)
 def detail(order_id: int):
-    return _render_detail(_load(order_id))
+    return render_detail(load_order(order_id))
 
 
 @bp.route("/<int:order_id>/status", methods=["POST"])
@@ -160,7 +169,8 @@ def change_status(order_id: int):
     if form.validate_on_submit():
         try:
             service.change_status(db.session, order, form.status.data, actor=current_user._get_current_object(),
-                                  note=form.note.data or "", expected_from=form.expected_from.data or None)
+                                  note=form.note.data or "", expected_from=form.expected_from.data or None,
+                                  on_approval=form.on_approval.data or None)
         except service.OrderError as exc:
             db.session.rollback()
             form.status.errors.append(str(exc.message))
@@ -169,13 +179,12 @@ def change_status(order_id: int):
             flash(_("Order %(number)s is now: %(status)s.", number=order.number, status=Status(order.status).label),
                   "success")
             return redirect(url_for("orders.detail", order_id=order_id))
-    submitted = MultiDict(request.form)
-    return _render_detail(_load(order_id), status_form=_keep(StatusForm, submitted, form), code=422)
+    return render_detail(load_order(order_id), status_form=keep_form(StatusForm, form), code=422)
 
 
-def _keep(form_class, submitted, validated_form):
+def keep_form(form_class, validated_form, submitted=None):
     """A fresh form showing what the user typed plus the errors of the validated one."""
-    form = form_class(formdata=submitted)
+    form = form_class(formdata=MultiDict(request.form) if submitted is None else submitted)
     for name, field in validated_form._fields.items():
         form._fields[name].errors = list(field.errors)
     return form
@@ -203,7 +212,7 @@ def add_line(order_id: int):
             db.session.commit()
             flash(_("Line added."), "success")
             return redirect(url_for("orders.detail", order_id=order_id) + "#lines")
-    return _render_detail(_load(order_id), line_form=form, code=422)
+    return render_detail(load_order(order_id), line_form=form, code=422)
 
 
 @bp.route("/<int:order_id>/lines/<int:line_id>/delete", methods=["POST"])
@@ -244,7 +253,7 @@ def assign_me(order_id: int):
 @bp.route("/<int:order_id>/receipt")
 @roles_required(*ALL_STAFF)
 def receipt(order_id: int):
-    order = _load(order_id)
+    order = load_order(order_id)
     size = receipt_size()
     url = tracking_link(order.tracking_token)
     qr = qr_code(url)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm.auth.models import Role, StaffUser
 from crm.extensions import db
 from crm.orders import service
-from crm.orders.models import OrderStatusChange, RepairOrder
+from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
 from crm.orders.service import OrderError
 from crm.orders.status import CHECKOUT_ONLY, CLOSED_STATUSES, TARGETS_BY_ROLE, TRANSITIONS, Status, allowed_targets
 
@@ -34,6 +34,10 @@ def order_in(make, status: Status) -> RepairOrder:
     """An order put straight into ``status`` (test set-up, not a workflow move)."""
     order = make.order()
     order.status = status.value
+    # A quote to ask approval for (asking without one is refused: tests/orders/test_quotes.py).
+    db.session.add(RepairOrderLine(order_id=order.id, kind="labour", description="Work", quantity=1,
+                                   unit_price_minor=100))
+    db.session.flush()
     return order
 
 
@@ -208,7 +212,7 @@ def all_roles(session):
 def test_any_sequence_of_attempts_keeps_the_history_consistent(session, make, all_roles, attempts):
     """Whatever is tried, by whoever: the last history row is the order's status, each row starts where
     the previous one ended, and each applied move was allowed for its role."""
-    order = make.order()
+    order = order_in(make, Status.RECEIVED)
     try:
         for role, target in attempts:
             before = order.status
@@ -236,7 +240,7 @@ def test_any_sequence_of_attempts_keeps_the_history_consistent(session, make, al
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_walks_of_allowed_moves_keep_the_history_consistent(session, make, all_roles, data):
-    order = make.order()
+    order = order_in(make, Status.RECEIVED)  # with a quote line: any walk may ask for approval
     manager = all_roles[Role.MANAGER]
     try:
         for _step in range(data.draw(st.integers(min_value=0, max_value=12))):
