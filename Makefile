@@ -34,7 +34,7 @@ lint: install
 
 ## Extract the user-facing strings for translators
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o crm/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k _ln:1,2 -k _lp:1c,2 -o crm/translations/messages.pot .
 
 bench: install
 	$(VENV)/bin/python -m bench.generate --customers 100000 --force

@@ -5,7 +5,7 @@ from contextlib import nullcontext
 
 from babel import Locale, UnknownLocaleError
 from flask_babel import LazyString as _BabelLazyString
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext, pgettext
 from markupsafe import Markup, escape
 
 
@@ -23,6 +23,18 @@ class LazyText(_BabelLazyString):
 def lazy_gettext(string: str, **variables) -> LazyText:
     """The project's ``_l``: Flask-Babel's lazy_gettext, but plain text (see LazyText)."""
     return LazyText(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: int, **variables) -> LazyText:
+    """The project's ``_ln``: the plural form for ``num`` (uk and ru have three), as plain text. ``%(num)d`` is the
+    number in both forms."""
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
+    """The project's ``_lp``: a word that reads differently in another place ("Received" as a repair's status and
+    as goods arriving in stock) gets a context, so each can be translated on its own."""
+    return LazyText(pgettext, context, string, **variables)
 
 
 def lazy_text(func) -> LazyText:

@@ -15,6 +15,7 @@ from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, veri
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -26,7 +27,8 @@ class AuthError(RuleError):
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(
-            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password"
+            _ln("Use at least %(num)d character.", "Use at least %(num)d characters.", MIN_PASSWORD_LENGTH),
+            field="password"
         )
 
 
