@@ -16,6 +16,7 @@ from flask_babel import force_locale, ngettext
 
 from crm import create_app
 from crm.extensions import db
+from tests.conftest import fresh_translations
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "crm" / "translations"
@@ -95,7 +96,8 @@ def translated(app, tmp_path_factory):
             write_mo(out, _po(language))
     speaking = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                           BABEL_TRANSLATION_DIRECTORIES=str(folder))
-    yield speaking
+    with fresh_translations():
+        yield speaking
     with speaking.app_context():
         db.engine.dispose()
 
