@@ -4,15 +4,21 @@ VENV := .venv
 FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The project's gettext functions besides the standard ones: _l (lazy), _ln (lazy plural), _lp (lazy, context).
+BABEL_KEYWORDS := -k _l -k _ln:1,2 -k _lp:1c,2
 
-.PHONY: run test install migrate demo lint messages bench
+.PHONY: run test install translations migrate demo lint messages bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
+
+## Compile the uk, ru and ro catalogues (the .mo files are built here, never committed); fails on a broken one
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d crm/translations
 
 migrate: install
 	$(FLASK) db upgrade
@@ -32,9 +38,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-## Extract the user-facing strings for translators
+## Extract the user-facing strings into the template and update every catalogue (then translate what is new)
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o crm/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) -o crm/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i crm/translations/messages.pot -d crm/translations
 
 bench: install
 	$(VENV)/bin/python -m bench.generate --customers 100000 --force

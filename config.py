@@ -21,6 +21,24 @@ def _default_database_url() -> str:
     return "sqlite:///" + str(BASE_DIR / "instance" / "crm.sqlite3")
 
 
+# SHOP_COUNTRY sets the four together; each of CURRENCY, PHONE_REGION, SHOP_TIMEZONE and DEFAULT_LOCALE still
+# overrides its own. Without SHOP_COUNTRY: hryvnia, Ukrainian numbers, Kyiv time, an English interface.
+COUNTRIES = {
+    "UA": {"CURRENCY": "UAH", "PHONE_REGION": "UA", "SHOP_TIMEZONE": "Europe/Kyiv", "DEFAULT_LOCALE": "uk"},
+    "MD": {"CURRENCY": "MDL", "PHONE_REGION": "MD", "SHOP_TIMEZONE": "Europe/Chisinau", "DEFAULT_LOCALE": "ro"},
+    "RO": {"CURRENCY": "RON", "PHONE_REGION": "RO", "SHOP_TIMEZONE": "Europe/Bucharest", "DEFAULT_LOCALE": "ro"},
+}
+_NO_COUNTRY = {"CURRENCY": "UAH", "PHONE_REGION": "UA", "SHOP_TIMEZONE": "Europe/Kyiv", "DEFAULT_LOCALE": "en"}
+# The languages the interface, the customer's pages and messages speak (crm/translations has a catalogue each).
+LANGUAGES = ["en", "uk", "ru", "ro"]
+
+
+def country_setting(name: str) -> str:
+    """A shop setting from the environment, else from SHOP_COUNTRY's defaults, else the built-in one."""
+    country = COUNTRIES.get(os.environ.get("SHOP_COUNTRY", "").strip().upper(), _NO_COUNTRY)
+    return os.environ.get(name, "").strip() or country[name]
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
@@ -29,12 +47,12 @@ class Config:
     SHOP_NAME = os.environ.get("SHOP_NAME", "Repair Shop")
     SHOP_ADDRESS = os.environ.get("SHOP_ADDRESS", "")
     SHOP_PHONE = os.environ.get("SHOP_PHONE", "")
-    CURRENCY = os.environ.get("CURRENCY", "UAH")
-    PHONE_REGION = os.environ.get("PHONE_REGION", "UA")
-    SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "Europe/Kyiv")
-    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "en")
+    CURRENCY = country_setting("CURRENCY")
+    PHONE_REGION = country_setting("PHONE_REGION")
+    SHOP_TIMEZONE = country_setting("SHOP_TIMEZONE")
+    BABEL_DEFAULT_LOCALE = country_setting("DEFAULT_LOCALE")
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ["en"]
+    LANGUAGES = LANGUAGES
     # Base of every link a customer gets (tracking QR code, messages, unsubscribe). Required in production;
     # in development it falls back to the request's host, which a client can set to anything.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
@@ -91,7 +109,7 @@ class Config:
     # Days the one-time code of a receipt's Telegram /start link works (longer than a repair waits for parts).
     TELEGRAM_CODE_DAYS = int(os.environ.get("TELEGRAM_CODE_DAYS", "90"))
     # Languages the manager can write message templates in (a customer's language picks one).
-    MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", "en,uk").split(",")
+    MESSAGE_LANGUAGES = [code.strip() for code in os.environ.get("MESSAGE_LANGUAGES", ",".join(LANGUAGES)).split(",")
                          if code.strip()]
     # An unsubscribe link stops working this many days after its message was written (then its page says
     # how to opt out at the shop).
@@ -132,6 +150,8 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     TRACKING_RATE_LIMIT = "1000 per minute"
     PUBLIC_BASE_URL = "https://crm.example.test"
+    # The suite's expectations do not follow the machine's SHOP_COUNTRY or DEFAULT_LOCALE.
+    CURRENCY, PHONE_REGION, SHOP_TIMEZONE, BABEL_DEFAULT_LOCALE = "UAH", "UA", "Europe/Kyiv", "en"
 
 
 def public_base_url_problem(url: str) -> str | None:

@@ -2,7 +2,7 @@
 
 import os
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import BASE_DIR, CONFIGS, settings_problems
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from crm.locales import interface_language, language_choices
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -50,7 +51,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=lambda: current_app.config["BABEL_DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=interface_language)
     limiter.init_app(app)
     bootstrap.init_app(app)
 
@@ -161,7 +162,8 @@ def register_template_helpers(app: Flask) -> None:
         return display_phone(value) if value else ""
 
     app.jinja_env.globals.update(
-        get_locale=get_locale,  # <html lang>: the shop's language, or the customer's on their own pages
+        get_locale=get_locale,  # <html lang>: the staff member's language, or the customer's on their own pages
+        language_choices=language_choices,
         shop_name=app.config["SHOP_NAME"],
         status_label=lambda value: Status(value).label,
         device_label=lambda value: DEVICE_TYPES.get(value, value),

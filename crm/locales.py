@@ -4,8 +4,9 @@ member's (messages and the customer's own pages)."""
 from contextlib import nullcontext
 
 from babel import Locale, UnknownLocaleError
+from flask import current_app, has_request_context, request
 from flask_babel import LazyString as _BabelLazyString
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext, pgettext
 from markupsafe import Markup, escape
 
 
@@ -25,9 +26,50 @@ def lazy_gettext(string: str, **variables) -> LazyText:
     return LazyText(gettext, string, **variables)
 
 
+def lazy_ngettext(singular: str, plural: str, num: int, **variables) -> LazyText:
+    """The project's ``_ln``: the plural form for ``num`` (uk and ru have three), as plain text. ``%(num)d`` is the
+    number in both forms."""
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
+    """The project's ``_lp``: a word that reads differently in another place ("Received" as a repair's status and
+    as goods arriving in stock) gets a context, so each can be translated on its own."""
+    return LazyText(pgettext, context, string, **variables)
+
+
 def lazy_text(func) -> LazyText:
     """Any text computed late (in the language active when it is used), e.g. a message variable."""
     return LazyText(func)
+
+
+def language_name(code: str) -> str:
+    """A language by its own name ("Українська", "Română"): how people look for theirs in a list."""
+    try:
+        return Locale.parse(code).get_display_name(code).capitalize()
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+def interface_language() -> str:
+    """The language of a staff page (Flask-Babel's locale selector): the staff member's own choice, else the
+    browser's best among the shop's languages (the login page), else the shop's DEFAULT_LOCALE. The customer's
+    pages and messages use the customer's language instead (in_language)."""
+    from flask_login import current_user  # here, not at import: crm.locales is imported by the models
+
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        chosen = getattr(current_user, "language", None) if current_user.is_authenticated else None
+        if chosen in languages:
+            return chosen
+        best = request.accept_languages.best_match(languages)
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def in_language(language: str | None):

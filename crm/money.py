@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 
 # Ten million in major units (a billion yen): far beyond any repair bill, and inside the 32-bit
 # INTEGER columns that hold amounts (PostgreSQL refuses anything larger).
@@ -49,7 +50,7 @@ def parse_amount(text: str, currency: str) -> int:
     exponent = minor_exponent(currency)
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        raise InvalidAmount(_l("Use at most %(n)d decimal places.", n=exponent))
+        raise InvalidAmount(_ln("Use at most %(num)d decimal place.", "Use at most %(num)d decimal places.", exponent))
     if minor > MAX_AMOUNT_MINOR:
         raise InvalidAmount(_l("This amount is too large."))
     return int(minor)

@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from crm import create_app
-from crm.extensions import db
+from crm.extensions import babel, db
 from tests import factories
 
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -205,7 +205,19 @@ def ukrainian_app(app, tmp_path):
         write_mo(out, catalog)
     translated = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                             BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
-    yield translated
+    with fresh_translations():
+        yield translated
     with translated.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@contextmanager
+def fresh_translations():
+    """Flask-Babel keeps loaded catalogues in one cache shared by every app of the process (by language only):
+    an app with catalogues of its own empties it before and after, so no other app reads them."""
+    babel.domain_instance.cache.clear()
+    try:
+        yield
+    finally:
+        babel.domain_instance.cache.clear()

@@ -33,6 +33,7 @@ WEBHOOK_SECRET = "access-test-webhook-secret"
 # Query strings and form data that make a request do its real job rather than bounce off validation.
 QUERY = {"orders.new": "customer_id={customer_id}"}
 POST_DATA = {
+    "auth.set_language": {"language": "uk", "next": "/orders"},
     "orders.change_status": {"status": "cancelled", "expected_from": "received", "note": "access test"},
     "orders.add_line": {"kind": "labour", "description": "Diagnostics", "quantity": "1", "price": "100"},
     "sales.add_item": {"sku": "ACCESS-CASE", "quantity": "1"},

@@ -4,11 +4,21 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 from crm.auth.models import ROLE_LABELS, Role
 from crm.auth.service import MIN_PASSWORD_LENGTH
 from crm.forms_common import CrmForm, choices
+from crm.locales import language_choices
 from crm.locales import lazy_gettext as _l
 
 
 def role_choices():
     return choices((role.value, label) for role, label in ROLE_LABELS.items())
+
+
+def interface_language_choices():
+    return [("", _l("The browser's language")), *language_choices()]
+
+
+class LanguageForm(CrmForm):
+    language = SelectField(_l("Interface language"), choices=interface_language_choices)
+    submit = SubmitField(_l("Switch"))
 
 
 class LoginForm(CrmForm):
@@ -25,6 +35,7 @@ class StaffCreateForm(CrmForm):
     )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices, default=Role.TECHNICIAN.value)
+    language = SelectField(_l("Interface language"), choices=interface_language_choices, default="")
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)])
     submit = SubmitField(_l("Create account"))
 
@@ -32,6 +43,7 @@ class StaffCreateForm(CrmForm):
 class StaffEditForm(CrmForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices)
+    language = SelectField(_l("Interface language"), choices=interface_language_choices, default="")
     active = BooleanField(_l("Account active (can log in)"))
     submit = SubmitField(_l("Save"))
 

@@ -15,6 +15,7 @@ from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, veri
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -26,7 +27,8 @@ class AuthError(RuleError):
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(
-            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password"
+            _ln("Use at least %(num)d character.", "Use at least %(num)d characters.", MIN_PASSWORD_LENGTH),
+            field="password"
         )
 
 
@@ -36,7 +38,8 @@ def find_by_username(session: Session, username: str) -> StaffUser | None:
     )
 
 
-def create_staff(session: Session, *, username: str, full_name: str, role: str, password: str) -> StaffUser:
+def create_staff(session: Session, *, username: str, full_name: str, role: str, password: str,
+                 language: str | None = None) -> StaffUser:
     """Create an active staff account. Usernames are stored lower-case, so the UNIQUE constraint
     makes them unique regardless of case even when two managers create "Olena" and "olena" at once."""
     username = username.strip().lower()
@@ -50,6 +53,7 @@ def create_staff(session: Session, *, username: str, full_name: str, role: str, 
         role=role,
         password_hash=hash_password(password),
         is_active_account=True,
+        language=language or None,
     )
     session.add(user)
     session.flush()
@@ -57,8 +61,8 @@ def create_staff(session: Session, *, username: str, full_name: str, role: str, 
 
 
 def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str, active: bool,
-                 acting: StaffUser) -> None:
-    """Change name, role and active flag. A manager cannot demote or deactivate themselves,
+                 acting: StaffUser, language: str | None = None) -> None:
+    """Change name, role, active flag and interface language. A manager cannot demote or deactivate themselves,
     so a shop can never lock itself out of its own staff page."""
     Role(role)
     if user.id == acting.id and (role != Role.MANAGER or not active):
@@ -68,6 +72,13 @@ def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str
     user.full_name = full_name.strip()
     user.role = role
     user.is_active_account = active
+    user.language = language or None
+    session.flush()
+
+
+def set_language(session: Session, user: StaffUser, language: str | None) -> None:
+    """The interface language this person reads (None: the browser's, else the shop's)."""
+    user.language = language or None
     session.flush()
 
 

@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 
 from crm.auth import bp, service
 from crm.auth.access import ALL_STAFF, public, roles_required
-from crm.auth.forms import LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
+from crm.auth.forms import LanguageForm, LoginForm, OwnPasswordForm, PasswordResetForm, StaffCreateForm, StaffEditForm
 from crm.auth.models import Role, StaffUser
 from crm.database import utcnow
 from crm.extensions import db
@@ -75,6 +75,19 @@ def change_own_password():
     return render_template("auth/password.html", form=form, user=current_user, own=True)
 
 
+@bp.route("/account/language", methods=["POST"])
+@roles_required(*ALL_STAFF)
+def set_language():
+    """The language switch in the navigation: this person's interface language, then back to the page."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        service.set_language(db.session, current_user._get_current_object(), form.language.data)
+        db.session.commit()
+    else:
+        flash(_("Choose one of the languages in the list."), "warning")
+    return redirect(_safe_next(request.form.get("next")) or url_for("main.index"))
+
+
 @bp.route("/staff")
 @roles_required(Role.MANAGER)
 def staff_list():
@@ -92,7 +105,7 @@ def staff_new():
         try:
             user = service.create_staff(
                 db.session, username=form.username.data, full_name=form.full_name.data,
-                role=form.role.data, password=form.password.data,
+                role=form.role.data, password=form.password.data, language=form.language.data,
             )
         except service.AuthError as exc:
             getattr(form, exc.field or "username").errors.append(str(exc.message))
@@ -110,10 +123,12 @@ def staff_edit(user_id: int):
     form = StaffEditForm(obj=user) if request.method == "GET" else StaffEditForm()
     if request.method == "GET":
         form.active.data = user.is_active_account
+        form.language.data = user.language or ""
     if form.validate_on_submit():
         try:
             service.update_staff(db.session, user, full_name=form.full_name.data, role=form.role.data,
-                                 active=form.active.data, acting=current_user._get_current_object())
+                                 active=form.active.data, acting=current_user._get_current_object(),
+                                 language=form.language.data if "language" in request.form else user.language)
         except service.AuthError as exc:
             form.role.errors.append(str(exc.message))
         else:

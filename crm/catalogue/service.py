@@ -17,6 +17,7 @@ from crm.catalogue.stock import StockError, record_movement
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 from crm.money import MAX_AMOUNT_MINOR
 from crm.text import CONTROL_CHARACTERS
 
@@ -133,8 +134,9 @@ def update_item(session: Session, item: CatalogueItem, data: ItemData) -> Catalo
     if existing is not None and existing.id != item.id:
         raise DuplicateSku(existing)
     if item.stock_tracked and not data.stock_tracked and item.on_hand:
-        raise CatalogueError(_l("%(n)d units are in stock: adjust the stock to zero before you stop tracking it.",
-                                n=item.on_hand), field="stock_tracked")
+        raise CatalogueError(_ln("%(num)d unit is in stock: adjust the stock to zero before you stop tracking it.",
+                                 "%(num)d units are in stock: adjust the stock to zero before you stop tracking it.",
+                                 item.on_hand), field="stock_tracked")
     with _unique_sku(session, sku):
         _apply(item, data, sku)
     return item
@@ -195,9 +197,11 @@ def _move(session: Session, item: CatalogueItem, kind: str, quantity: int, *, ac
     if quantity == 0:
         raise CatalogueError(_l("Enter a quantity other than zero."), field="quantity")
     if abs(quantity) > MAX_MOVEMENT:
-        raise CatalogueError(_l("At most %(n)d units at a time.", n=MAX_MOVEMENT), field="quantity")
+        raise CatalogueError(_ln("At most %(num)d unit at a time.", "At most %(num)d units at a time.", MAX_MOVEMENT),
+                             field="quantity")
     if item.on_hand + quantity > MAX_ON_HAND:
-        raise CatalogueError(_l("More than %(n)d units cannot be in stock.", n=MAX_ON_HAND), field="quantity")
+        raise CatalogueError(_ln("More than %(num)d unit cannot be in stock.",
+                                 "More than %(num)d units cannot be in stock.", MAX_ON_HAND), field="quantity")
     try:
         return record_movement(session, item, kind, quantity, actor=actor, reason=reason, now=now)
     except StockError as exc:

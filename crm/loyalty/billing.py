@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 from crm.loyalty.models import Coupon, Tier
 from crm.money import BASIS_POINTS, allocate, percent_of
 
@@ -89,8 +90,8 @@ def max_points(lines_after_discounts: Sequence[Line], *, balance: int, min_balan
 
 
 def points_reduction(points: int, *, point_value_minor: int, redeem_categories: frozenset[str]) -> Reduction:
-    return Reduction("points", str(_l("%(n)d points", n=points)), points * point_value_minor, redeem_categories,
-                     reference="points")
+    return Reduction("points", str(_ln("%(num)d point", "%(num)d points", points)), points * point_value_minor,
+                     redeem_categories, reference="points")
 
 
 def earned(lines_paid: Sequence[Line], *, rates: dict[str, int], multiplier_pct: int,

@@ -28,6 +28,7 @@ from crm.auth.models import StaffUser
 from crm.database import utcnow
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 from crm.loyalty.models import Account, LedgerEntry, LotUse
 
 CREDIT_KINDS = frozenset({"earn", "bonus", "referral", "adjust", "reversal"})
@@ -41,7 +42,8 @@ class LoyaltyError(RuleError):
 
 class NotEnoughPoints(LoyaltyError):
     def __init__(self, balance: int):
-        super().__init__(_l("Only %(n)d points are available.", n=balance), field="points")
+        super().__init__(_ln("Only %(num)d point is available.", "Only %(num)d points are available.", balance),
+                         field="points")
         self.balance = balance
 
 

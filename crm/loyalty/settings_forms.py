@@ -58,7 +58,7 @@ class ProgramForm(CrmForm):
         ("automatic", _l("Automatic: customers who agree to marketing messages join at their first paid checkout")),
         ("opt_in", _l("Opt-in: only when the desk enrols them"))]))
     point_value = MoneyField(_l("Value of one point"), validators=[InputRequired()])
-    redeem_cap = PercentField(_l("Points may pay at most (% of the bill)"), validators=[InputRequired()])
+    redeem_cap = PercentField(_l("Points may pay at most this share of the bill (%)"), validators=[InputRequired()])
     min_balance_to_redeem = IntegerField(_l("Minimum balance before points can be spent"), validators=POINTS)
     redeem_categories = CheckboxList(_l("Points may pay for"), choices=[])
     expiry_months = IntegerField(_l("Points expire after (months, 0 = never)"),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 from crm.loyalty import messages
 from crm.loyalty.models import Account, Activity, Tier, TierChange
 from crm.loyalty.program import get_program, tiers
@@ -87,8 +88,9 @@ def standing_of(all_tiers: list[Tier], tier_id: int | None, spend: int, repairs:
 
 
 def _reason(spend_minor: int, repairs: int, months: int) -> str:
-    return str(_l("%(repairs)d paid repairs and %(spend)s spent over %(months)d months",
-                  repairs=repairs, spend=shop_money(spend_minor), months=months))
+    return str(_l("%(repairs)s and %(spend)s spent over %(months)s",
+                  repairs=_ln("%(num)d paid repair", "%(num)d paid repairs", repairs), spend=shop_money(spend_minor),
+                  months=_ln("%(num)d month", "%(num)d months", months)))
 
 
 def upgrade_after_payment(session: Session, account: Account, *, now: datetime | None = None) -> Tier | None:

@@ -61,13 +61,17 @@ class Event:
     code: str
     label: object  # a lazy string
     kind: str
-    subject: str
-    body: str
+    subject: object  # lazy translations: read them through default_subject() / default_body()
+    body: object
     variables: dict = field(default_factory=dict)
-    sms: str = ""  # the default for SMS, short: a text message is paid per 160 characters
+    sms: object = ""  # the default for SMS, short: a text message is paid per 160 characters
 
     def default_body(self, channel: str) -> str:
-        return self.sms if channel == "sms" and self.sms else self.body
+        """The shipped wording for ``channel`` in the active language (the defaults are translations)."""
+        return str(self.sms if channel == "sms" and self.sms else self.body)
+
+    def default_subject(self) -> str:
+        return str(self.subject)
 
     @property
     def all_variables(self) -> dict:
@@ -84,126 +88,129 @@ class Event:
 
 EVENTS: dict[str, Event] = {e.code: e for e in [
     Event("order_received", _l("Order received"), SERVICE,
-          "{{ shop_name }}: repair {{ order_number }} received",
-          "Hello {{ customer_name }},\n\nwe have received your {{ device }} for repair (order {{ order_number }}).\n"
-          "Follow the repair here: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("{{ shop_name }}: repair {{ order_number }} received"),
+          _l("Hello {{ customer_name }},\n\nwe have received your {{ device }} for repair (order {{ order_number }}).\n"
+          "Follow the repair here: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}"),
           ORDER_VARIABLES,
-          sms="{{ shop_name }}: we received your {{ device }}, order {{ order_number }}. Status: {{ tracking_url }}"),
+          sms=_l("{{ shop_name }}: we received your {{ device }}, order {{ order_number }}. "
+                 "Status: {{ tracking_url }}")),
     Event("status_changed", _l("Repair status changed"), SERVICE,
-          "{{ shop_name }}: repair {{ order_number }} is now {{ status }}",
-          "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is now: {{ status }}.\n"
+          _l("{{ shop_name }}: repair {{ order_number }} is now {{ status }}"),
+          _l("Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is now: {{ status }}.\n"
           "{% if total %}The quote is {{ total }}. Approve or decline it here: {{ tracking_url }}"
-          "{% else %}Details: {{ tracking_url }}{% endif %}\n\n{{ shop_name }} {{ shop_phone }}",
+          "{% else %}Details: {{ tracking_url }}{% endif %}\n\n{{ shop_name }} {{ shop_phone }}"),
           {**ORDER_VARIABLES, "status": _l("The new status"),
            "total": _l("The quote's total when the repair awaits approval (empty otherwise)")},
-          sms="{{ shop_name }}: order {{ order_number }} is now {{ status }}.{% if total %} Quote: {{ total }}."
-              "{% endif %} {{ tracking_url }}"),
+          sms=_l("{{ shop_name }}: order {{ order_number }} is now {{ status }}.{% if total %} Quote: {{ total }}."
+              "{% endif %} {{ tracking_url }}")),
     Event("ready_for_pickup", _l("Ready for pickup"), SERVICE,
-          "{{ shop_name }}: your {{ device }} is ready",
-          "Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is ready for pickup.\n"
-          "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("{{ shop_name }}: your {{ device }} is ready"),
+          _l("Hello {{ customer_name }},\n\nyour {{ device }} (order {{ order_number }}) is ready for pickup.\n"
+          "Details: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}"),
           ORDER_VARIABLES,
-          sms="{{ shop_name }}: your {{ device }} (order {{ order_number }}) is ready for pickup."),
+          sms=_l("{{ shop_name }}: your {{ device }} (order {{ order_number }}) is ready for pickup.")),
     Event("picked_up", _l("Picked up and paid"), SERVICE,
-          "{{ shop_name }}: thank you",
-          "Hello {{ customer_name }},\n\nthank you for picking up your {{ device }} (order {{ order_number }}), "
+          _l("{{ shop_name }}: thank you"),
+          _l("Hello {{ customer_name }},\n\nthank you for picking up your {{ device }} (order {{ order_number }}), "
           "paid {{ total }}.\n{% if points_earned %}You earned {{ points_earned }} points; "
-          "your balance is {{ points_balance }} points.\n{% endif %}\n{{ shop_name }} {{ shop_phone }}",
+          "your balance is {{ points_balance }} points.\n{% endif %}\n{{ shop_name }} {{ shop_phone }}"),
           {**ORDER_VARIABLES, "total": _l("The amount paid"), "points_earned": _l("Points earned (0 if none)"),
            **POINTS_VARIABLES},
-          sms="{{ shop_name }}: thank you!{% if points_earned %} +{{ points_earned }} points, "
-              "balance {{ points_balance }}.{% endif %}"),
+          sms=_l("{{ shop_name }}: thank you!{% if points_earned %} +{{ points_earned }} points, "
+              "balance {{ points_balance }}.{% endif %}")),
     Event("tier_changed", _l("Tier changed"), SERVICE,
-          "{{ shop_name }}: you are now {{ tier_name }}",
-          "Hello {{ customer_name }},\n\n{% if direction == 'up' %}congratulations: you have reached {{ tier_name }}."
+          _l("{{ shop_name }}: you are now {{ tier_name }}"),
+          _l("Hello {{ customer_name }},\n\n{% if direction == 'up' %}congratulations: you have reached"
+             " {{ tier_name }}."
           "{% else %}your tier is now {{ tier_name }} (was {{ previous_tier_name }}).{% endif %}\n\n"
-          "{{ shop_name }} {{ shop_phone }}",
+          "{{ shop_name }} {{ shop_phone }}"),
           {"tier_name": _l("The new tier"), "previous_tier_name": _l("The previous tier"),
            "direction": _l("'up' or 'down'")},
-          sms="{{ shop_name }}: your tier is now {{ tier_name }}."),
+          sms=_l("{{ shop_name }}: your tier is now {{ tier_name }}.")),
     Event("welcome", _l("Welcome to the program"), SERVICE,
-          "Welcome to the {{ shop_name }} loyalty program",
-          "Hello {{ customer_name }},\n\nwelcome to our loyalty program. Your balance: {{ points_balance }} points.\n"
-          "Your referral code for friends: {{ referral_code }}\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("Welcome to the {{ shop_name }} loyalty program"),
+          _l("Hello {{ customer_name }},\n\nwelcome to our loyalty program. Your balance: "
+             "{{ points_balance }} points.\n"
+          "Your referral code for friends: {{ referral_code }}\n\n{{ shop_name }} {{ shop_phone }}"),
           {**POINTS_VARIABLES, "referral_code": _l("The customer's referral code")},
-          sms="{{ shop_name }}: welcome to our loyalty program! Balance: {{ points_balance }} points."),
+          sms=_l("{{ shop_name }}: welcome to our loyalty program! Balance: {{ points_balance }} points.")),
     Event("telegram_linked", _l("Telegram linked"), SERVICE,
-          "{{ shop_name }}: Telegram linked",
-          "Hello {{ customer_name }},\n\nthis chat now gets the news of your repairs and points from "
-          "{{ shop_name }}.\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("{{ shop_name }}: Telegram linked"),
+          _l("Hello {{ customer_name }},\n\nthis chat now gets the news of your repairs and points from "
+          "{{ shop_name }}.\n\n{{ shop_name }} {{ shop_phone }}"),
           {},
-          sms="{{ shop_name }}: Telegram linked."),
+          sms=_l("{{ shop_name }}: Telegram linked.")),
     # To the chat already linked when another chat sends a valid code: that chat is linked only once this one
     # answers "/confirm <code>" (crm.customers.telegram).
     Event("telegram_relink_requested", _l("Telegram: confirm a new chat"), SERVICE,
-          "{{ shop_name }}: move your messages to another Telegram chat?",
-          "Hello {{ customer_name }},\n\nsomeone used the Telegram link of your receipt from another chat. "
+          _l("{{ shop_name }}: move your messages to another Telegram chat?"),
+          _l("Hello {{ customer_name }},\n\nsomeone used the Telegram link of your receipt from another chat. "
           "If it was you, send this here within 24 hours:\n/confirm {{ confirm_code }}\n"
           "If it was not you, ignore this message: this chat keeps getting the messages from {{ shop_name }}.\n\n"
-          "{{ shop_name }} {{ shop_phone }}",
+          "{{ shop_name }} {{ shop_phone }}"),
           {"confirm_code": _l("The code the linked chat sends back to confirm")},
-          sms="{{ shop_name }}: to move your messages to another Telegram chat, send /confirm {{ confirm_code }} "
-              "in this one."),
+          sms=_l("{{ shop_name }}: to move your messages to another Telegram chat, send /confirm {{ confirm_code }} "
+              "in this one.")),
     # To the new chat (which may not be the customer's: it only had the receipt), so it names no one.
     Event("telegram_relink_waiting", _l("Telegram: waiting for the linked chat"), SERVICE,
-          "{{ shop_name }}: Telegram already linked",
-          "This account already gets its messages in another Telegram chat, and that chat has been asked to "
+          _l("{{ shop_name }}: Telegram already linked"),
+          _l("This account already gets its messages in another Telegram chat, and that chat has been asked to "
           "confirm the change. No longer have it? Ask at the desk of {{ shop_name }} to unlink it, then open the "
-          "link they give you.\n\n{{ shop_name }} {{ shop_phone }}",
+          "link they give you.\n\n{{ shop_name }} {{ shop_phone }}"),
           {},
-          sms="{{ shop_name }}: Telegram already linked; the linked chat was asked to confirm."),
+          sms=_l("{{ shop_name }}: Telegram already linked; the linked chat was asked to confirm.")),
     Event("telegram_code_unusable", _l("Telegram: link used or expired"), SERVICE,
-          "{{ shop_name }}: this Telegram link no longer works",
-          "This Telegram link has been used already or has expired. Ask {{ shop_name }} for a new one: the desk "
-          "can give it to you.\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("{{ shop_name }}: this Telegram link no longer works"),
+          _l("This Telegram link has been used already or has expired. Ask {{ shop_name }} for a new one: the desk "
+          "can give it to you.\n\n{{ shop_name }} {{ shop_phone }}"),
           {},
-          sms="{{ shop_name }}: this Telegram link was used or has expired; ask the desk for a new one."),
+          sms=_l("{{ shop_name }}: this Telegram link was used or has expired; ask the desk for a new one.")),
     Event("birthday", _l("Birthday greeting"), MARKETING,
-          "Happy birthday from {{ shop_name }}",
-          "Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "
-          "({{ points_balance }} points now).\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("Happy birthday from {{ shop_name }}"),
+          _l("Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "
+          "({{ points_balance }} points now).\n\n{{ shop_name }} {{ shop_phone }}"),
           {"bonus_points": _l("The bonus points"), **POINTS_VARIABLES},
-          sms="Happy birthday, {{ customer_name }}! {{ shop_name }} added {{ bonus_points }} points."),
+          sms=_l("Happy birthday, {{ customer_name }}! {{ shop_name }} added {{ bonus_points }} points.")),
     Event("anniversary", _l("First-visit anniversary"), MARKETING,
-          "{{ years }} year(s) with {{ shop_name }}",
-          "Hello {{ customer_name }},\n\n{{ years }} year(s) ago you first came to us. Thank you! We have added "
+          _l("{{ years }} year(s) with {{ shop_name }}"),
+          _l("Hello {{ customer_name }},\n\n{{ years }} year(s) ago you first came to us. Thank you! We have added "
           "{{ bonus_points }} points to your balance ({{ points_balance }} points now).\n\n"
-          "{{ shop_name }} {{ shop_phone }}",
+          "{{ shop_name }} {{ shop_phone }}"),
           {"years": _l("Years since the first visit"), "bonus_points": _l("The bonus points"), **POINTS_VARIABLES},
-          sms="{{ years }} year(s) with {{ shop_name }}: +{{ bonus_points }} points. Thank you!"),
+          sms=_l("{{ years }} year(s) with {{ shop_name }}: +{{ bonus_points }} points. Thank you!")),
     Event("points_expiring", _l("Points about to expire"), SERVICE,
-          "{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}",
-          "Hello {{ customer_name }},\n\n{{ points_expiring }} of your points expire on {{ expires_on }}. "
-          "Your balance: {{ points_balance }} points.\n\n{{ shop_name }} {{ shop_phone }}",
+          _l("{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}"),
+          _l("Hello {{ customer_name }},\n\n{{ points_expiring }} of your points expire on {{ expires_on }}. "
+          "Your balance: {{ points_balance }} points.\n\n{{ shop_name }} {{ shop_phone }}"),
           {"points_expiring": _l("Points that expire"), "expires_on": _l("The date they expire"),
            **POINTS_VARIABLES},
-          sms="{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}."),
+          sms=_l("{{ shop_name }}: {{ points_expiring }} points expire on {{ expires_on }}.")),
     # The device-lifecycle reminders (crm.orders.reminders): once per order, from the daily jobs.
     Event("warranty_ending", _l("Warranty ending"), SERVICE,
-          "{{ shop_name }}: the warranty of your {{ device }} ends on {{ warranty_ends_on }}",
-          "Hello {{ customer_name }},\n\nthe warranty of the repair of your {{ device }} (order {{ order_number }}) "
+          _l("{{ shop_name }}: the warranty of your {{ device }} ends on {{ warranty_ends_on }}"),
+          _l("Hello {{ customer_name }},\n\nthe warranty of the repair of your {{ device }} (order {{ order_number }}) "
           "ends on {{ warranty_ends_on }}. If the fault has come back, bring the device in before then and we will "
-          "look at it under the warranty.\nYour repair: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}",
+          "look at it under the warranty.\nYour repair: {{ tracking_url }}\n\n{{ shop_name }} {{ shop_phone }}"),
           {**ORDER_VARIABLES, "warranty_ends_on": _l("The last day of the repair's warranty")},
-          sms="{{ shop_name }}: the warranty on your {{ device }} (order {{ order_number }}) ends on "
-              "{{ warranty_ends_on }}. Fault back? Come in before then."),
+          sms=_l("{{ shop_name }}: the warranty on your {{ device }} (order {{ order_number }}) ends on "
+              "{{ warranty_ends_on }}. Fault back? Come in before then.")),
     Event("checkup_reminder", _l("Check-up reminder"), MARKETING,
-          "{{ shop_name }}: time for a check-up of your {{ device }}",
-          "Hello {{ customer_name }},\n\nsome time has passed since we repaired your {{ device }} "
+          _l("{{ shop_name }}: time for a check-up of your {{ device }}"),
+          _l("Hello {{ customer_name }},\n\nsome time has passed since we repaired your {{ device }} "
           "({{ repair_kind }}, order {{ order_number }}). Come in for a quick check-up: we will see that "
           "everything still works as it should.\n{% if coupon_code %}Your coupon for the visit: {{ coupon_code }} "
-          "(valid until {{ coupon_expires_on }}).\n{% endif %}\n{{ shop_name }} {{ shop_phone }}",
+          "(valid until {{ coupon_expires_on }}).\n{% endif %}\n{{ shop_name }} {{ shop_phone }}"),
           {**ORDER_VARIABLES, "repair_kind": _l("The kind of repair (battery, screen, ...)"),
            "coupon_code": _l("The personal coupon's code (empty when no coupon is attached)"),
            "coupon_expires_on": _l("The last day the coupon can be used (empty when none)")},
-          sms="{{ shop_name }}: time for a check-up of your {{ device }}.{% if coupon_code %} "
-              "Coupon: {{ coupon_code }}.{% endif %}"),
+          sms=_l("{{ shop_name }}: time for a check-up of your {{ device }}.{% if coupon_code %} "
+              "Coupon: {{ coupon_code }}.{% endif %}")),
     # Some days after pickup (FEEDBACK_REQUEST_DAYS), once per order: crm.feedback.jobs.
     Event("feedback_request", _l("Feedback request"), SERVICE,
-          "{{ shop_name }}: how was your repair?",
-          "Hello {{ customer_name }},\n\nthank you for bringing your {{ device }} to us (order {{ order_number }}). "
+          _l("{{ shop_name }}: how was your repair?"),
+          _l("Hello {{ customer_name }},\n\nthank you for bringing your {{ device }} to us (order {{ order_number }}). "
           "How did we do? Rate the repair in a few seconds here:\n{{ tracking_url }}\n\n"
-          "{{ shop_name }} {{ shop_phone }}",
+          "{{ shop_name }} {{ shop_phone }}"),
           ORDER_VARIABLES,
-          sms="{{ shop_name }}: how was repair {{ order_number }}? Rate us: {{ tracking_url }}"),
+          sms=_l("{{ shop_name }}: how was repair {{ order_number }}? Rate us: {{ tracking_url }}")),
 ]}

@@ -116,8 +116,8 @@ def unsubscribe_label(language: str | None) -> str:
 
 def render(event: Event, subject: str, body: str, variables: dict, *, unsubscribe_url: str | None,
            language: str | None = None) -> Rendered:
-    subject_text = " ".join(render_string(subject, variables).split())[:MAX_SUBJECT]
-    text = render_string(body, variables).strip()[:MAX_BODY]
+    subject_text = " ".join(render_string(str(subject), variables).split())[:MAX_SUBJECT]
+    text = render_string(str(body), variables).strip()[:MAX_BODY]
     label = unsubscribe_label(language) if unsubscribe_url else ""
     if unsubscribe_url and unsubscribe_url not in text:
         text += f"\n\n{label}: {unsubscribe_url}"
@@ -138,5 +138,6 @@ def render_message(session: Session, event_code: str, channel: str, language: st
                               language=language)
             except TemplateProblem:
                 break  # saved before a variable was removed, say: the default still gets the message out
-    return render(event, event.subject, event.default_body(channel), variables, unsubscribe_url=unsubscribe_url,
-                  language=language)
+    with in_language(language):  # the shipped wording, translated into the customer's language
+        subject, body = event.default_subject(), event.default_body(channel)
+    return render(event, subject, body, variables, unsubscribe_url=unsubscribe_url, language=language)

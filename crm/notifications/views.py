@@ -8,6 +8,7 @@ from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
+from crm.locales import in_language
 from crm.locales import lazy_gettext as _l
 from crm.notifications import bp, dispatch, queries, wording
 from crm.notifications import settings as notification_settings
@@ -118,8 +119,9 @@ def edit_template(event: str, channel: str, language: str):
     saved = find_template(db.session, event, channel, language)
     form = TemplateForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
-        form.subject.data = saved.subject if saved else the_event.subject
-        form.body.data = saved.body if saved else the_event.default_body(channel)
+        with in_language(language):  # the editor starts from the default in the template's own language
+            form.subject.data = saved.subject if saved else the_event.default_subject()
+            form.body.data = saved.body if saved else the_event.default_body(channel)
     preview, code = None, 200
     if request.method == "POST":
         code = 422

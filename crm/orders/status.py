@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from crm.auth.models import Role
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_pgettext as _lp
 
 
 class Status(StrEnum):
@@ -22,7 +23,7 @@ class Status(StrEnum):
 
 
 STATUS_LABELS = {
-    Status.RECEIVED: _l("Received"),
+    Status.RECEIVED: _lp("repair status", "Received"),
     Status.DIAGNOSING: _l("Diagnosing"),
     Status.AWAITING_APPROVAL: _l("Awaiting approval"),
     Status.AWAITING_PARTS: _l("Awaiting parts"),

@@ -109,7 +109,7 @@ def parse_discount(text: str | None, currency: str) -> tuple[int | None, int | N
             # Two decimals of a percent at most: 12.5% -> 1250 basis points.
             basis_points = parse_amount(cleaned[:-1], "USD")
         except InvalidAmount:
-            raise CheckoutError(_l("Write a percentage like 10% or an amount like 25.50."), field="discount") from None
+            raise CheckoutError(_l("Write an amount like 25.50 or a percentage like 10%."), field="discount") from None
         if basis_points > pricing.BASIS_POINTS:
             raise CheckoutError(_l("A discount is between 0 and 100%."), field="discount")
         return None, basis_points

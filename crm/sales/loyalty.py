@@ -25,6 +25,7 @@ from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
+from crm.locales import lazy_ngettext as _ln
 from crm.loyalty import accounts, billing, coupons, ledger, tiers
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
@@ -208,7 +209,8 @@ def _points(result: Plan, rules: Rules, lines: Sequence[pricing.LineInput], requ
     if points > result.max_points:
         if not result.member:
             raise LoyaltyCheckoutError(_l("This customer has no points to use."), field="points")
-        raise LoyaltyCheckoutError(_l("At most %(n)d points can be used on this bill.", n=result.max_points),
+        raise LoyaltyCheckoutError(_ln("At most %(num)d point can be used on this bill.",
+                                       "At most %(num)d points can be used on this bill.", result.max_points),
                                    field="points")
     result.points = points
     if points:

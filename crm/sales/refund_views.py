@@ -4,6 +4,7 @@ import secrets
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -73,6 +74,7 @@ def refund(sale_id: int):
     flash(_("Refund %(n)s: pay back %(amount)s by %(method)s.", n=done.number, amount=shop_money(done.amount_minor),
             method=current_app.jinja_env.globals["payment_method_label"](done.method)), "success")
     if done.points_kept_minor:
-        flash(_("%(points)d points earned on these items were already spent: %(amount)s is kept from the refund.",
-                points=done.points_shortfall, amount=shop_money(done.points_kept_minor)), "warning")
+        flash(ngettext("%(num)d point earned on these items was already spent: %(amount)s is kept from the refund.",
+                       "%(num)d points earned on these items were already spent: %(amount)s is kept from the "
+                       "refund.", done.points_shortfall, amount=shop_money(done.points_kept_minor)), "warning")
     return redirect(url_for("sales.detail", sale_id=sale_id))

@@ -41,7 +41,7 @@ def test_a_syntax_error_is_refused():
 def test_every_default_template_renders_on_its_sample_data():
     for event in EVENTS.values():
         for channel in ("email", "sms", "telegram"):
-            rendered = check_template(event, event.subject, event.default_body(channel))
+            rendered = check_template(event, event.default_subject(), event.default_body(channel))
             assert rendered.subject and rendered.text and "{{" not in rendered.text
 
 
@@ -49,7 +49,7 @@ def test_the_default_sms_fits_one_text_message_before_the_unsubscribe_link():
     for event in EVENTS.values():
         assert event.sms, event.code
         sample = {**event.sample(), "unsubscribe_url": ""}
-        assert len(render_string(event.sms, sample)) <= 160, event.code
+        assert len(render_string(event.default_body("sms"), sample)) <= 160, event.code
 
 
 def test_the_managers_template_in_the_customers_language_wins(session):
