@@ -216,8 +216,13 @@ def ukrainian_app(app, tmp_path):
 def fresh_translations():
     """Flask-Babel keeps loaded catalogues in one cache shared by every app of the process (by language only):
     an app with catalogues of its own empties it before and after, so no other app reads them."""
-    babel.domain_instance.cache.clear()
+    def clear():
+        domain = babel.__dict__.get("domain_instance")  # a cached_property: absent until first used
+        if domain is not None:
+            domain.cache.clear()
+
+    clear()
     try:
         yield
     finally:
-        babel.domain_instance.cache.clear()
+        clear()
