@@ -149,13 +149,14 @@ def register_template_helpers(app: Flask) -> None:
     from crm.orders.status import Status
     from crm.pagination import page_url
     from crm.sales.checkout import payment_method_label
-    from crm.shop_time import local_now, shop_tz
+    from crm.shop_time import format_local, local_now
 
     app.add_template_filter(shop_money, "money")
 
     @app.template_filter("localtime")
-    def localtime_filter(value, fmt="%Y-%m-%d %H:%M"):
-        return value.astimezone(shop_tz()).strftime(fmt) if value else ""
+    def localtime_filter(value, kind="datetime"):
+        """A stored moment in the shop's time zone, written as the page's language writes dates."""
+        return format_local(value, kind, str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])) if value else ""
 
     @app.template_filter("phone")
     def phone_filter(value):

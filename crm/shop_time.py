@@ -4,6 +4,8 @@ shop's days, in SHOP_TIMEZONE."""
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime
 from flask import current_app, has_app_context
 
 
@@ -38,3 +40,24 @@ def day_bounds_utc(day: date, tz: ZoneInfo | None = None) -> tuple[datetime, dat
     tz = tz or shop_tz()
     start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+
+
+# English is the shops' second language, not an American one: its dates stay unambiguous (ISO). The others write
+# a day as their locale does (03.12.2026, 14:05), with the full year.
+ISO = {"date": "yyyy-MM-dd", "time": "HH:mm", "datetime": "yyyy-MM-dd HH:mm"}
+
+
+def local_pattern(kind: str, language: str) -> str:
+    """The Babel pattern of a ``date``, ``time`` or ``datetime`` in ``language``."""
+    locale = Locale.parse(language)
+    if locale.language == "en":
+        return ISO[kind]
+    day = locale.date_formats["short"].pattern
+    day = day if "yyyy" in day else day.replace("yy", "y").replace("y", "yyyy")
+    clock = locale.time_formats["short"].pattern
+    return {"date": day, "time": clock, "datetime": f"{day} {clock}"}[kind]
+
+
+def format_local(moment: datetime, kind: str, language: str) -> str:
+    """A stored (UTC) moment as the shop's clock shows it, written the way ``language`` writes it."""
+    return format_datetime(moment, local_pattern(kind, language), tzinfo=shop_tz(), locale=language)

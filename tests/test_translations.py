@@ -201,3 +201,18 @@ def test_a_manager_sets_a_staff_members_language(translated, cheap_password_hash
     with translated.app_context():
         assert db.session.scalar(select(StaffUser.language).where(StaffUser.id == tech_id)) == "ro"
         db.session.remove()
+
+
+@pytest.mark.parametrize(("language", "shown"), [("en", "2026-03-29 10:30"), ("uk", "29.03.2026 10:30"),
+                                                 ("ru", "29.03.2026 10:30"), ("ro", "29.03.2026 10:30")])
+def test_dates_and_times_are_the_shops_clock_written_the_languages_way(app, language, shown):
+    """Kyiv moves to summer time at 03:00 on 29 March 2026: 07:30 UTC is 10:30 on the shop's clock, and 00:30
+    UTC the day before is 02:30 (winter time)."""
+    from datetime import UTC, datetime
+
+    from crm.shop_time import format_local
+
+    with app.app_context():
+        assert format_local(datetime(2026, 3, 29, 7, 30, tzinfo=UTC), "datetime", language) == shown
+        assert format_local(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "time", language) == "02:30"
+        assert format_local(datetime(2026, 3, 28, 22, 30, tzinfo=UTC), "date", language).count("29") == 1
