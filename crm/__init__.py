@@ -160,7 +160,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("phone")
     def phone_filter(value):
-        return display_phone(value) if value else ""
+        return display_phone(value, app.config["PHONE_REGION"]) if value else ""
 
     app.jinja_env.globals.update(
         get_locale=get_locale,  # <html lang>: the staff member's language, or the customer's on their own pages

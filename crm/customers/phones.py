@@ -34,9 +34,13 @@ def national_digits(e164: str) -> str:
     return "".join(ch for ch in national if ch.isdigit())
 
 
-def display_phone(e164: str) -> str:
+def display_phone(e164: str, region: str | None = None) -> str:
+    """As people write it: nationally for a number of the shop's ``region`` ("067 123 4567"), internationally
+    for any other ("+373 69 123 456")."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    local = region is not None and phonenumbers.region_code_for_number(number) == region.upper()
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if local else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)

@@ -61,3 +61,10 @@ def test_national_digits_are_what_is_dialled_inside_the_country():
 def test_display_phone_groups_digits_and_tolerates_garbage():
     assert display_phone("+380671234567") == "+380 67 123 4567"
     assert display_phone("not a phone") == "not a phone"
+
+
+def test_a_number_of_the_shops_region_is_shown_nationally_any_other_internationally():
+    assert display_phone("+380671234567", "UA") == "067 123 4567"
+    assert display_phone("+37369123456", "UA") == "+373 691 23 456"
+    assert display_phone("+37369123456", "MD") == "0691 23 456"
+    assert display_phone("+40721234567", "RO") == "0721 234 567"
