@@ -54,7 +54,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = LANGUAGES
     # Base of every link a customer gets (tracking QR code, messages, unsubscribe). Required in production;
-    # in development it falls back to the request's host, which a client can set to anything.
+    # in development it defaults to the development server (crm.links.DEV_BASE); never the request's Host header.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
     ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "R-")
     DEFAULT_WARRANTY_DAYS = int(os.environ.get("DEFAULT_WARRANTY_DAYS", "90"))
