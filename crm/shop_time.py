@@ -5,8 +5,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import current_app, has_app_context
+from flask_babel import get_locale
+
+from crm.locales import LazyText, lazy_text
 
 
 def shop_tz() -> ZoneInfo:
@@ -61,3 +64,13 @@ def local_pattern(kind: str, language: str) -> str:
 def format_local(moment: datetime, kind: str, language: str) -> str:
     """A stored (UTC) moment as the shop's clock shows it, written the way ``language`` writes it."""
     return format_datetime(moment, local_pattern(kind, language), tzinfo=shop_tz(), locale=language)
+
+
+def format_day(day: date, language: str) -> str:
+    return format_date(day, local_pattern("date", language), locale=language)
+
+
+def written_day(day: date) -> LazyText:
+    """A day for a message variable: written the way the message's own language writes it (the outbox renders
+    each message inside its customer's language)."""
+    return lazy_text(lambda: format_day(day, str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])))

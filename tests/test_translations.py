@@ -216,3 +216,15 @@ def test_dates_and_times_are_the_shops_clock_written_the_languages_way(app, lang
         assert format_local(datetime(2026, 3, 29, 7, 30, tzinfo=UTC), "datetime", language) == shown
         assert format_local(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "time", language) == "02:30"
         assert format_local(datetime(2026, 3, 28, 22, 30, tzinfo=UTC), "date", language).count("29") == 1
+
+
+def test_a_day_in_a_message_is_written_in_the_customers_language(translated):
+    from datetime import date
+
+    from crm.notifications.outbox import translated_variables
+    from crm.shop_time import written_day
+
+    with translated.app_context():
+        day = {"expires_on": written_day(date(2027, 1, 31))}
+        assert translated_variables(day, "uk") == {"expires_on": "31.01.2027"}
+        assert translated_variables(day, "en") == {"expires_on": "2027-01-31"}

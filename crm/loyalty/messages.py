@@ -3,7 +3,7 @@ them. Each has the dedupe key of its cause, so a repeated cause never messages t
 ``welcome:<customer>``, ``tier:<tier change>``, ``birthday:<customer>:<year>``,
 ``anniversary:<customer>:<year>``, ``expiring:<customer>:<date of the first expiry>``."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from crm.customers.models import Customer
 from crm.loyalty.models import Account, Tier, TierChange
 from crm.notifications.models import OutboxMessage
 from crm.notifications.outbox import enqueue
+from crm.shop_time import written_day
 
 
 def welcome(session: Session, customer: Customer, account: Account, *, now: datetime) -> OutboxMessage:
@@ -44,6 +45,6 @@ def event_bonus(session: Session, customer: Customer, account: Account, event: s
 def points_expiring(session: Session, customer: Customer, account: Account, points: int, first_expiry: str, *,
                     now: datetime) -> OutboxMessage:
     return enqueue(session, contact.recipient(customer), "points_expiring",
-                   {**contact.message_variables(customer), "points_expiring": points, "expires_on": first_expiry,
-                    "points_balance": account.balance},
+                   {**contact.message_variables(customer), "points_expiring": points,
+                    "expires_on": written_day(date.fromisoformat(first_expiry)), "points_balance": account.balance},
                    dedupe_key=f"expiring:{customer.id}:{first_expiry}", now=now)

@@ -37,7 +37,7 @@ from crm.orders.messages import order_variables
 from crm.orders.models import CheckupRule, ReminderSettings, RepairOrder
 from crm.orders.status import Status
 from crm.orders.tracking import warranty_until
-from crm.shop_time import local_date, utc_from_local
+from crm.shop_time import local_date, utc_from_local, written_day
 
 BATCH = 200
 DEFAULTS = dict(warranty_enabled=True, warranty_days_before=14)
@@ -193,7 +193,7 @@ def send_warranty_reminders(session: Session, *, now: datetime, batch: int = BAT
         for order, customer in _orders_with_customers(session, ids[start:start + batch]):
             ends_on = warranty_until(order.closed_at, order.warranty_days)
             enqueue(session, contact.recipient(customer), "warranty_ending",
-                    {**order_variables(order, customer), "warranty_ends_on": ends_on.isoformat()},
+                    {**order_variables(order, customer), "warranty_ends_on": written_day(ends_on)},
                     dedupe_key=f"warranty:{order.id}", now=now)
         session.commit()
     return len(ids)
@@ -243,7 +243,7 @@ def checkup_reminder(session: Session, order: RepairOrder, customer: Customer, r
                                             now=now)
     variables = {**order_variables(order, customer), "repair_kind": REPAIR_KINDS[order.repair_kind],
                  "coupon_code": coupon.code if coupon else "",
-                 "coupon_expires_on": local_date(coupon.valid_until).isoformat() if coupon else ""}
+                 "coupon_expires_on": written_day(local_date(coupon.valid_until)) if coupon else ""}
     return enqueue(session, recipient, "checkup_reminder", variables, dedupe_key=f"checkup:{order.id}", now=now)
 
 
