@@ -228,3 +228,29 @@ def test_a_day_in_a_message_is_written_in_the_customers_language(translated):
         day = {"expires_on": written_day(date(2027, 1, 31))}
         assert translated_variables(day, "uk") == {"expires_on": "31.01.2027"}
         assert translated_variables(day, "en") == {"expires_on": "2027-01-31"}
+
+
+def test_a_receipt_prints_in_the_customers_language_or_the_one_chosen_at_print_time(translated,
+                                                                                     cheap_password_hashing):
+    from flask_babel import gettext
+
+    from crm.orders import service as order_service
+    from tests import factories
+    from tests.conftest import Auth
+
+    client = translated.test_client()
+    Auth(translated, client).login("front_desk")
+    with translated.app_context():
+        order = factories.order(factories.customer(language="uk"), estimate_minor=150_000)
+        order_service.add_line(db.session, order, kind="labour", description="Screen", quantity=1,
+                               unit_price_minor=150_000, actor=None)
+        db.session.commit()
+        order_id = order.id
+    printed = client.get(f"/orders/{order_id}/receipt").get_data(as_text=True)
+    with translated.test_request_context(), force_locale("uk"):
+        title = gettext("Intake receipt %(n)s", n="")
+    assert '<html lang="uk"' in printed and title.strip() in printed and "1\xa0500,00\xa0₴" in printed
+    english = client.get(f"/orders/{order_id}/receipt?lang=en&size=80mm").get_data(as_text=True)
+    assert '<html lang="en"' in english and "UAH1,500.00" in english and "lang=ro" in english
+    unknown = client.get(f"/orders/{order_id}/receipt?lang=xx").get_data(as_text=True)
+    assert '<html lang="uk"' in unknown

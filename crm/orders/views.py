@@ -13,13 +13,14 @@ from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
+from crm.locales import in_language
 from crm.numbers import whole_number
 from crm.orders import bp, queries, quotes, sections, service
 from crm.orders.forms import LineForm, OrderForm, PhoneDecisionForm, StatusForm
 from crm.orders.status import Status, allowed_targets
 from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
-from crm.receipts import qr_code, receipt_size
+from crm.receipts import qr_code, receipt_language, receipt_size
 from crm.shop_time import shop_tz
 
 register_profile_section(ProfileSection(
@@ -257,7 +258,10 @@ def receipt(order_id: int):
     size = receipt_size()
     url = tracking_link(order.tracking_token)
     qr = qr_code(url)
-    return render_template("orders/receipt.html", order=order, size=size, tracking_url=url, qr=qr,
-                           totals=service.order_totals(order.lines),
-                           telegram_link=telegram.shown_link(db.session, order.customer_id)
-                           if current_user.has_role(Role.FRONT_DESK) else None)
+    telegram_link = telegram.shown_link(db.session, order.customer_id) if current_user.has_role(Role.FRONT_DESK) \
+        else None
+    language = receipt_language(db.session.get(Customer, order.customer_id).language)
+    with in_language(language):
+        return render_template("orders/receipt.html", order=order, size=size, tracking_url=url, qr=qr,
+                               totals=service.order_totals(order.lines), telegram_link=telegram_link,
+                               receipt_lang=language)

@@ -20,12 +20,13 @@ from crm.database import utcnow
 from crm.errors import RuleError
 from crm.extensions import db
 from crm.forms_common import ConfirmForm
+from crm.locales import in_language
 from crm.money import shop_money
 from crm.numbers import whole_number
 from crm.orders.models import RepairOrder
 from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
-from crm.receipts import qr_code, receipt_size
+from crm.receipts import qr_code, receipt_language, receipt_size
 from crm.sales import bp, checkout, pricing
 from crm.sales import end_of_day as reports
 from crm.sales import loyalty as sale_loyalty
@@ -347,9 +348,13 @@ def receipt(sale_id: int):
     if sale.repair_order is not None:
         url = tracking_link(sale.repair_order.tracking_token)
         qr = qr_code(url)
-    return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
-                           refunds=refunds_of_sale(db.session, sale.id),
-                           telegram_link=telegram.shown_link(db.session, sale.customer_id))
+    telegram_link = telegram.shown_link(db.session, sale.customer_id)
+    customer = db.session.get(Customer, sale.customer_id) if sale.customer_id else None
+    language = receipt_language(customer.language if customer else None)
+    with in_language(language):
+        return render_template("sales/receipt.html", sale=sale, size=size, tracking_url=url, qr=qr,
+                               refunds=refunds_of_sale(db.session, sale.id), telegram_link=telegram_link,
+                               receipt_lang=language)
 
 
 @bp.route("/end-of-day")
