@@ -2,6 +2,7 @@
 member's (messages and the customer's own pages)."""
 
 from contextlib import nullcontext
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request
@@ -43,6 +44,7 @@ def lazy_text(func) -> LazyText:
     return LazyText(func)
 
 
+@lru_cache(maxsize=32)  # the navigation shows the list on every staff page
 def language_name(code: str) -> str:
     """A language by its own name ("Українська", "Română"): how people look for theirs in a list."""
     try:

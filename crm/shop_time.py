@@ -2,6 +2,7 @@
 shop's days, in SHOP_TIMEZONE."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -50,6 +51,7 @@ def day_bounds_utc(day: date, tz: ZoneInfo | None = None) -> tuple[datetime, dat
 ISO = {"date": "yyyy-MM-dd", "time": "HH:mm", "datetime": "yyyy-MM-dd HH:mm"}
 
 
+@lru_cache(maxsize=64)  # a list page formats dozens of moments: read the locale's patterns once
 def local_pattern(kind: str, language: str) -> str:
     """The Babel pattern of a ``date``, ``time`` or ``datetime`` in ``language``."""
     locale = Locale.parse(language)

@@ -172,21 +172,6 @@ def _failure_reason(exc: smtplib.SMTPException) -> str:
     return f"Mail server error: {describe_error(exc)}"
 
 
-# The server's refusals of the sender or of the message itself, with the code that says if they are final.
-_REFUSALS = ((smtplib.SMTPSenderRefused, "refused the sender"), (smtplib.SMTPDataError, "refused the message"))
-
-
-def _failure_reason(exc: smtplib.SMTPException) -> str:
-    """What went wrong when the server refused nothing about this message (never final on its own)."""
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return f"Mail server login failed: {exc.smtp_code} {as_text(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"Mail server does not support this: {exc}"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"Mail server error: {exc.smtp_code} {as_text(exc.smtp_error)}"
-    return f"Mail server error: {describe_error(exc)}"
-
-
 def _close_quietly(smtp: smtplib.SMTP) -> None:
     """QUIT politely but never let it turn a delivered message into a failure."""
     try:
