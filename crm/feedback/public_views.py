@@ -2,13 +2,12 @@
 
 CSRF without a session: the tracking page sets no cookie (it is opened from messages, often in a messenger's
 own browser, and a session cookie would be the only state a visitor carries), so Flask-WTF's session-bound
-token is off for this form and the form carries ``form_token`` = HMAC-SHA256(SECRET_KEY, the tracking token)
-instead. Only our page can write it (it needs SECRET_KEY), it names this one repair (a token of another order
-does not fit), it needs no server state (any worker checks it) and a new SECRET_KEY retires every one. Whoever
+token is off for this form and the form carries ``form_token``, an HMAC of the tracking token
+(crm.orders.tracking.page_form_token), instead. Only our page can write it (it needs SECRET_KEY), it names this
+one repair (a token of another order does not fit), it needs no server state (any worker checks it) and a new SECRET_KEY retires every one. Whoever
 holds the tracking link may rate the repair: that is the link's purpose; the token stops a post that did not come
 from the page. Rate-limited like the page (TRACKING_RATE_LIMIT), never cached, no Referer onwards."""
 
-import hmac
 
 from flask import Blueprint, current_app, make_response, redirect, render_template
 
@@ -16,10 +15,11 @@ from crm.auth.access import public
 from crm.extensions import csrf, db, limiter
 from crm.feedback import service
 from crm.feedback.forms import FeedbackForm
-from crm.feedback.sections import TRACKING_TEMPLATE, form_token
+from crm.feedback.sections import TRACKING_TEMPLATE
 from crm.locales import in_language
 from crm.locales import lazy_gettext as _l
 from crm.orders import sections, tracking
+from crm.orders.tracking import page_form_token_valid
 
 public_bp = Blueprint("feedback_public", __name__)
 
@@ -59,7 +59,7 @@ def leave(tracking_token: str):
         return _private(make_response(page, 404))
     form = FeedbackForm()
     # Bytes: compare_digest refuses str with non-ASCII characters (a forged token may have any).
-    if not hmac.compare_digest((form.form_token.data or "").encode(), form_token(tracking_token).encode()):
+    if not page_form_token_valid(current_app.config["SECRET_KEY"], tracking_token, "feedback", form.form_token.data):
         return _page(found, 400, form, _l("This form did not come from your page. Please choose your rating again."))
     if not form.validate():
         return _page(found, 422, form)

@@ -2,8 +2,6 @@
 pickup), the staff's order page and the customer page. orders and customers cannot import feedback, so this module
 registers its sections with them at import (crm.orders.sections, crm.customers.profile)."""
 
-import hashlib
-import hmac
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -16,15 +14,14 @@ from crm.feedback.forms import FeedbackForm
 from crm.orders.models import RepairOrder
 from crm.orders.sections import OrderSection, register_order_page_section, register_tracking_section
 from crm.orders.status import Status
+from crm.orders.tracking import page_form_token
 
 TRACKING_TEMPLATE = "feedback/_tracking_feedback.html"
 
 
 def form_token(tracking_token: str) -> str:
     """The rating form's CSRF token: HMAC-SHA256(SECRET_KEY, the tracking token); why, in public_views.py."""
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, b"feedback-form:" + tracking_token.encode(), hashlib.sha256).hexdigest()
+    return page_form_token(current_app.config["SECRET_KEY"], tracking_token, "feedback")
 
 
 def tracking_context(session: Session, order: RepairOrder) -> dict | None:

@@ -14,8 +14,6 @@ Rules:
   is ready for pickup. Neither changes the quote's version: the decision stands.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +29,7 @@ from crm.loyalty.models import Account, Tier
 from crm.orders.models import QuoteDecision, RepairOrder, RepairOrderLine
 from crm.orders.service import record_status_change, take_line_off
 from crm.orders.status import APPROVAL_TARGETS, DECLINED_TO, Status
+from crm.orders.tracking import page_form_token, page_form_token_valid
 
 DECISIONS = ("approved", "declined")
 VIA_LINK, VIA_PHONE = "link", "phone"
@@ -164,15 +163,10 @@ def _move_on(session: Session, order: RepairOrder, record: QuoteDecision, lines:
 
 
 def form_token(secret_key: str | bytes, tracking_token: str, version: int) -> str:
-    """The CSRF token of the tracking page's decision form: an HMAC of the tracking token and the quote
-    version under SECRET_KEY. It needs no session (the customer's page sets no cookie), cannot be made
-    without the key, and stops working when the quote changes."""
-    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
-    message = f"quote:{tracking_token}:{version}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    """The decision form's token: bound to the tracking token and to the quote version, so it stops working
+    when the quote changes."""
+    return page_form_token(secret_key, tracking_token, f"quote:{version}")
 
 
 def form_token_valid(secret_key: str | bytes, tracking_token: str, version: int, given: str) -> bool:
-    # Bytes: compare_digest refuses str with non-ASCII characters, which a forged form may carry.
-    return hmac.compare_digest(form_token(secret_key, tracking_token, version).encode(),
-                               (given or "").encode("utf-8", "surrogatepass"))
+    return page_form_token_valid(secret_key, tracking_token, f"quote:{version}", given)

@@ -2,6 +2,8 @@
 message (/t/<tracking token>). It shows what the customer needs and nothing staff-only: no notes, no
 staff names, no serial number or IMEI, no phone number."""
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +27,20 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # of the road (cancelled) are shown as the current step's own words.
 STEPS = (Status.RECEIVED, Status.DIAGNOSING, Status.IN_REPAIR, Status.READY, Status.PICKED_UP)
 STEP_OF = {Status.AWAITING_APPROVAL: Status.DIAGNOSING, Status.AWAITING_PARTS: Status.IN_REPAIR}
+
+
+def page_form_token(secret_key: str | bytes, tracking_token: str, purpose: str) -> str:
+    """The CSRF token of a form on the customer's page (a quote decision, a rating): an HMAC of the form's
+    purpose and the tracking token under SECRET_KEY. The page sets no session cookie (messengers' in-app browsers
+    drop them), so the token is bound to the page instead; it cannot be made without the key."""
+    key = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(key, f"{purpose}:{tracking_token}".encode(), hashlib.sha256).hexdigest()
+
+
+def page_form_token_valid(secret_key: str | bytes, tracking_token: str, purpose: str, given: str | None) -> bool:
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a forged form may carry.
+    return hmac.compare_digest(page_form_token(secret_key, tracking_token, purpose).encode(),
+                               (given or "").encode("utf-8", "surrogatepass"))
 
 
 def tracking_link(token: str) -> str:
