@@ -1,12 +1,13 @@
 """The customer's rating, posted from their tracking page: POST /t/<tracking token>/feedback, no login.
 
-CSRF without a session: the tracking page sets no cookie (it is opened from messages, often in a messenger's
-own browser, and a session cookie would be the only state a visitor carries), so Flask-WTF's session-bound
-token is off for this form and the form carries ``form_token``, an HMAC of the tracking token
-(crm.orders.tracking.page_form_token), instead. Only our page can write it (it needs SECRET_KEY), it names this
-one repair (a token of another order does not fit), it needs no server state (any worker checks it) and a new SECRET_KEY retires every one. Whoever
-holds the tracking link may rate the repair: that is the link's purpose; the token stops a post that did not come
-from the page. Rate-limited like the page (TRACKING_RATE_LIMIT), never cached, no Referer onwards."""
+CSRF without a session: the tracking page sets no cookie (it is opened from messages, often in a messenger's own
+browser, and a session cookie would be the only state a visitor carries), so Flask-WTF's session-bound token is off
+for this form and the form carries ``form_token``, an HMAC of the tracking token
+(crm.orders.tracking.page_form_token), instead. Only our page can write it (it needs SECRET_KEY), it names this one
+repair (a token of another order does not fit), it needs no server state (any worker checks it) and a new SECRET_KEY
+retires every one. Whoever holds the tracking link may rate the repair: that is the link's purpose; the token stops
+a post that did not come from the page. Rate-limited like the page (TRACKING_RATE_LIMIT), never cached, no Referer
+onwards."""
 
 
 from flask import Blueprint, current_app, make_response, redirect, render_template
