@@ -223,3 +223,17 @@ def test_the_rating_post_is_rate_limited(app, client, monkeypatch):
     codes = [post_rating(client, token, "9").status_code for _ in range(3)]
     limiter.reset()
     assert codes == [422, 422, 429]
+
+
+def test_the_feedback_page_costs_the_same_statements_for_two_ratings_or_seven(app, auth, client, count_queries):
+    """Order, customer, technician and follow-up author come with each rating in the page's one query."""
+    for rating in (5, 1):
+        rated(app, rating, "first", technician_name="Taras")
+    auth.login("manager")
+    with count_queries() as few:
+        assert client.get("/feedback").status_code == 200
+    for rating in (2, 3, 4, 5, 1):
+        rated(app, rating, "more", technician_name="Petro")
+    with count_queries() as many:
+        assert client.get("/feedback").status_code == 200
+    assert many.count == few.count
