@@ -76,6 +76,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
+    # Strict-Transport-Security on every response (crm/security_headers.py): only when production is served over
+    # HTTPS for good (README "Production"); browsers then refuse plain HTTP to the host for HSTS_MAX_AGE seconds.
+    HSTS_ENABLED = _bool("HSTS_ENABLED", False)
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 1 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

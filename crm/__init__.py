@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS, settings_problems
+from crm import security_headers
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from crm.locales import interface_language, language_choices
@@ -35,6 +36,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    security_headers.register(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)

@@ -64,11 +64,31 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": DESKTOP, "locale": "en-GB"}
 
 
+# Every page reports what the Content-Security-Policy blocked (an inline script or style, a foreign image) to the
+# console, where the csp_violations fixture collects it.
+_REPORT_CSP_VIOLATIONS_JS = """document.addEventListener('securitypolicyviolation', e => console.error(
+  'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.documentURI
+  + (e.sample ? ' (' + e.sample + ')' : '')));"""
+
+
 @pytest.fixture
-def page(page):
+def csp_violations(context) -> list[str]:
+    """What the policy blocked on the test's pages: its own 'securitypolicyviolation' events and the browser's
+    "Refused to ..." console messages."""
+    found: list[str] = []
+    context.add_init_script(_REPORT_CSP_VIOLATIONS_JS)
+    context.on("console", lambda message: found.append(message.text) if (
+        "CSP violation" in message.text or "Content Security Policy" in message.text) else None)
+    return found
+
+
+@pytest.fixture
+def page(csp_violations, page):
     # Fail in seconds, not after Playwright's default 30 s, when something is missing.
     page.set_default_timeout(5_000)
-    return page
+    yield page
+    # The browser tests run with the policy on: a page that needs something the policy forbids fails its test.
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture(scope="session")
