@@ -1,8 +1,11 @@
 """Browser hardening headers (crm/security_headers.py) on every kind of response: a staff page, the customer's
 public pages, the login page, error pages and static files; HSTS only when the setting says TLS."""
 
+import re
+
 import pytest
 
+from config import BASE_DIR
 from crm import create_app
 from crm.auth.access import public
 from crm.extensions import db
@@ -10,6 +13,7 @@ from tests import factories
 from tests.helpers import app_session
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+TEMPLATES = BASE_DIR / "templates"
 
 POLICY_DIRECTIVES = {
     "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
@@ -119,3 +123,29 @@ def test_an_unexpected_error_page_carries_the_headers(app_with):
     response = broken.test_client().get("/boom")
     assert response.status_code == 500
     assert_hardened(response)
+
+
+# The policy allows no inline script or style: pages the browser tests do not open are held to it here.
+INLINE = {
+    "a style attribute": re.compile(r"""\bstyle\s*=\s*["']""", re.I),
+    "a <style> block": re.compile(r"<style\b", re.I),
+    "an inline <script>": re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I),
+    "an event-handler attribute": re.compile(r"""<[^>]+\son[a-z]+\s*=\s*["']""", re.I),
+    "a javascript: URL": re.compile(r"javascript:", re.I),
+}
+
+
+def test_no_template_has_inline_script_or_style():
+    found = [f"{path.relative_to(TEMPLATES)}: {what}"
+             for path in sorted(TEMPLATES.rglob("*.html"))
+             for what, pattern in INLINE.items() if pattern.search(path.read_text(encoding="utf-8"))]
+    assert not found, "the Content-Security-Policy would block these:\n" + "\n".join(found)
+
+
+def test_the_inline_check_sees_what_the_policy_blocks():
+    samples = {"a style attribute": '<td style="max-width: 9rem">', "a <style> block": "<style>@page {}</style>",
+               "an inline <script>": "<script>alert(1)</script>",
+               "an event-handler attribute": '<button type="button" onclick="window.print()">',
+               "a javascript: URL": '<a href="javascript:void(0)">'}
+    assert all(INLINE[what].search(sample) for what, sample in samples.items())
+    assert not any(p.search('<script src="/static/js/print.js"></script><button data-print>') for p in INLINE.values())
