@@ -254,7 +254,7 @@ def test_the_page_shows_the_chosen_day_with_links_to_the_days_around_it(app, aut
 
     assert 'value="2026-05-12"' in html and '<label class="form-label mb-0" for="day">Day</label>' in html
     assert f'href="{PAGE}?day=2026-05-11"' in html and f'href="{PAGE}?day=2026-05-13"' in html
-    assert "window.print()" in html
+    assert "data-print" in html and "js/print.js" in html  # the Print button (static/js/print.js: no inline script)
     assert "Olena Koval" in html and format_money(2 * PRICE, app.config["CURRENCY"], "en") in html
     assert "Cash" in html and "Bank transfer" in html
     assert 'id="empty-day"' not in html and 'id="day-notice"' not in html
