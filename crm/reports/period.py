@@ -13,6 +13,7 @@ PRESETS = ("today", "this_week", "this_month", "last_month", "last_30", "last_90
            "custom")
 DEFAULT = "this_month"
 MAX_DAYS = 3653  # ten years, leap days included
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # the previous period and the UTC bounds stay in range
 PRESET_LABELS = {"today": _l("Today"), "this_week": _l("This week"), "this_month": _l("This month"),
                  "last_month": _l("Last month"), "last_30": _l("Last 30 days"), "last_90": _l("Last 90 days"),
                  "this_year": _l("This year"), "last_year": _l("Last year"), "custom": _l("Custom dates")}
@@ -66,6 +67,8 @@ def _custom(start: str | None, end: str | None) -> tuple[tuple[date, date] | Non
     first, last = _iso_day(start), _iso_day(end)
     if first is None or last is None:
         return None, str(_l("Enter the first and last day as dates (YYYY-MM-DD)."))
+    if not (EARLIEST <= first <= LATEST and EARLIEST <= last <= LATEST):
+        return None, str(_l("Enter days between the years 1900 and 2999."))
     if last < first:
         return None, str(_l("The last day is before the first day."))
     if (last - first).days + 1 > MAX_DAYS:

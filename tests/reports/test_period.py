@@ -64,6 +64,8 @@ def test_the_previous_period_has_the_same_number_of_days_just_before():
     ({"period": "custom", "start": "2026-03-02", "end": "2026-03-01"}, "before the first"),
     ({"period": "custom", "start": "1926-01-01", "end": "2026-01-01"}, "ten years"),
     ({"period": "next_century"}, "from the list"),
+    ({"period": "custom", "start": "0001-01-01", "end": "0001-01-02"}, "between the years"),
+    ({"period": "custom", "start": "9999-12-30", "end": "9999-12-31"}, "between the years"),
 ])
 def test_bad_input_says_why_and_shows_this_month(args, message):
     chosen, error = period.from_args(args, TODAY, KYIV)
