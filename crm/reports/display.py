@@ -124,3 +124,16 @@ def _rows(labels, now: dict, before: dict) -> list[Row]:
 
 TABLES = {"members": members_table, "spending": spending_table, "points": points_table,
           "satisfaction": satisfaction_table}
+
+
+def tiers_table(names: list[tuple[int, str]], now, before) -> list[Row]:
+    """Members per tier at the end (lowest tier first, then members in no tier), and the moves; ``now`` and
+    ``before`` are crm.reports.tiers.TierFigures."""
+    rows = [Row(f"tier_{tier_id}", name, "count", now.members.get(tier_id, 0), before.members.get(tier_id, 0))
+            for tier_id, name in names]
+    if now.members.get(None) or before.members.get(None):
+        rows.append(Row("tier_none", str(_l("In no tier")), "count", now.members.get(None, 0),
+                        before.members.get(None, 0)))
+    rows.append(Row("moves_up", str(_l("Moves up a tier")), "count", now.moves_up, before.moves_up))
+    rows.append(Row("moves_down", str(_l("Moves down a tier")), "count", now.moves_down, before.moves_down))
+    return rows

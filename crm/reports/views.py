@@ -7,12 +7,12 @@ from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.locales import lazy_gettext as _l
-from crm.reports import bp, display, loyalty, period
+from crm.reports import bp, display, loyalty, period, tiers
 from crm.reports.csv_export import csv_response
 from crm.shop_time import local_now, shop_tz
 
 TABLE_TITLES = {"members": _l("Members"), "spending": _l("Members and non-members"), "points": _l("Points"),
-                "satisfaction": _l("Satisfaction")}
+                "satisfaction": _l("Satisfaction"), "tiers": _l("Tiers")}
 
 
 @bp.route("/loyalty")
@@ -25,6 +25,9 @@ def loyalty_report():
     now = loyalty.figures(db.session, chosen.start_utc, chosen.end_utc, active_days=days)
     then = loyalty.figures(db.session, before.start_utc, before.end_utc, active_days=days)
     tables = {name: build(now, then) for name, build in display.TABLES.items()}
+    tables["tiers"] = display.tiers_table(tiers.tier_names(db.session),
+                                          tiers.tier_figures(db.session, chosen.start_utc, chosen.end_utc),
+                                          tiers.tier_figures(db.session, before.start_utc, before.end_utc))
     table = request.args.get("table")
     if request.args.get("format") == "csv" and table in tables:
         header = [str(_l("Figure")), f"{chosen.first.isoformat()}..{chosen.last.isoformat()}",
