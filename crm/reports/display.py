@@ -137,3 +137,17 @@ def tiers_table(names: list[tuple[int, str]], now, before) -> list[Row]:
     rows.append(Row("moves_up", str(_l("Moves up a tier")), "count", now.moves_up, before.moves_up))
     rows.append(Row("moves_down", str(_l("Moves down a tier")), "count", now.moves_down, before.moves_down))
     return rows
+
+
+def coupons_table(now, before) -> list[Row]:
+    """``now`` and ``before`` are crm.reports.coupons.CouponFigures."""
+    def rows(f):
+        return {"issued_personal": ("count", f.issued["personal"]), "issued_promo": ("count", f.issued["promo"]),
+                "used_personal": ("count", f.used["personal"]), "used_promo": ("count", f.used["promo"]),
+                "discount": ("money", f.discount_minor), "bills": ("count", f.bills),
+                "revenue": ("money", f.net_minor)}
+    labels = {"issued_personal": _l("Personal coupons issued"), "issued_promo": _l("Promo codes created"),
+              "used_personal": _l("Personal coupons used"), "used_promo": _l("Promo code uses"),
+              "discount": _l("Discount given by coupons"), "bills": _l("Bills with a coupon"),
+              "revenue": _l("Revenue of bills with a coupon (net of refunds)")}
+    return _rows(labels, rows(now), rows(before))

@@ -7,12 +7,13 @@ from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.locales import lazy_gettext as _l
-from crm.reports import bp, display, loyalty, period, tiers
+from crm.reports import bp, coupons, display, loyalty, period, tiers
 from crm.reports.csv_export import csv_response
 from crm.shop_time import local_now, shop_tz
 
 TABLE_TITLES = {"members": _l("Members"), "spending": _l("Members and non-members"), "points": _l("Points"),
-                "satisfaction": _l("Satisfaction"), "tiers": _l("Tiers")}
+                "satisfaction": _l("Satisfaction"), "tiers": _l("Tiers"),
+                "coupons": _l("Coupons and promo codes")}
 
 
 @bp.route("/loyalty")
@@ -28,6 +29,8 @@ def loyalty_report():
     tables["tiers"] = display.tiers_table(tiers.tier_names(db.session),
                                           tiers.tier_figures(db.session, chosen.start_utc, chosen.end_utc),
                                           tiers.tier_figures(db.session, before.start_utc, before.end_utc))
+    tables["coupons"] = display.coupons_table(coupons.coupon_figures(db.session, chosen.start_utc, chosen.end_utc),
+                                              coupons.coupon_figures(db.session, before.start_utc, before.end_utc))
     table = request.args.get("table")
     if request.args.get("format") == "csv" and table in tables:
         header = [str(_l("Figure")), f"{chosen.first.isoformat()}..{chosen.last.isoformat()}",
