@@ -151,3 +151,16 @@ def coupons_table(now, before) -> list[Row]:
               "discount": _l("Discount given by coupons"), "bills": _l("Bills with a coupon"),
               "revenue": _l("Revenue of bills with a coupon (net of refunds)")}
     return _rows(labels, rows(now), rows(before))
+
+
+def cohort_header() -> list[str]:
+    return [str(_l("First paid month")), str(_l("Customers")),
+            *[str(_l("Month %(n)s", n=k)) for k in range(1, 13)]]
+
+
+def cohort_rows(retention) -> list[list[str]]:
+    """Each cohort (crm.reports.cohorts.Cohort): its month, its size, and the share back in each later month
+    ("—" for a month not over yet)."""
+    return [[row.month.strftime("%Y-%m"), show("count", row.customers),
+             *[show("rate", None if back is None else ratio(back, row.customers)) for back in row.came_back]]
+            for row in retention]

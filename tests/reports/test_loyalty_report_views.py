@@ -80,3 +80,13 @@ def test_the_statements_are_the_same_for_a_small_and_a_larger_shop_and_any_range
     assert _statements(count_queries, client, MARCH) == empty
     assert _statements(count_queries, client, "/reports/loyalty?period=custom&start=2017-01-01&end=2026-12-31") == empty
     assert _statements(count_queries, client, "/reports/loyalty?period=today") == empty
+
+
+def test_the_retention_table_downloads_as_csv(built, auth, client):
+    auth.login("manager")
+    response = client.get("/reports/loyalty?period=custom&start=2026-02-01&end=2026-03-31&format=csv&table=cohorts")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["First paid month", "Customers", "Month 1"] and len(rows[0]) == 14
+    # February: nobody's first sale (Dana never bought); March: Anna, Boris (1 March in Kyiv) and Chris
+    assert [row[:2] for row in rows[1:]] == [["2026-02", "0"], ["2026-03", "3"]]
+    assert rows[1][2] == "—"  # nothing to divide by
