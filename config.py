@@ -128,6 +128,8 @@ class Config:
     FEEDBACK_REQUEST_DAYS = int(os.environ.get("FEEDBACK_REQUEST_DAYS", "2"))
     FEEDBACK_CHANGE_DAYS = int(os.environ.get("FEEDBACK_CHANGE_DAYS", "3"))
     REVIEW_URL = os.environ.get("REVIEW_URL", "").strip()
+    # Reports: a member is active with a paid sale in this many days before the end of the report's range.
+    REPORT_ACTIVE_DAYS = int(os.environ.get("REPORT_ACTIVE_DAYS", "90"))
 
     BOOTSTRAP_SERVE_LOCAL = True
     PAGE_SIZE = 25

@@ -110,7 +110,12 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/sales/{sale}?use_max={v}&points=1", "/loyalty/audit?page={v}", "/notifications/?show={v}",
            "/notifications/?page={v}", "/u/{v}", "/t/{v}", "/t/{v}/quote", "/orders/reminder-settings?{v}",
            "/feedback?rating={v}", "/feedback?technician={v}", "/feedback?from={v}&to={v}",
-           "/feedback?page={v}&follow_up={v}"]
+           "/feedback?page={v}&follow_up={v}",
+           "/reports/loyalty?period={v}", "/reports/loyalty?period=custom&start={v}&end={v}",
+           "/reports/loyalty?period=custom&start=2026-13-45&end=2026-01-01",
+           "/reports/loyalty?period=custom&start=2026-05-01&end=2026-04-01",
+           "/reports/loyalty?period=custom&start=1926-01-01&end=2026-01-01",
+           "/reports/loyalty?format=csv&table={v}"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
