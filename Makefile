@@ -23,12 +23,14 @@ translations: $(VENV)/.installed
 migrate: install
 	$(FLASK) db upgrade
 
+## DEMO_LANGUAGE=uk|ru|ro|en: the demo data's language (and the interface's default while `make run` serves)
 demo: migrate
-	$(FLASK) crm demo
+	$(FLASK) crm demo $(if $(DEMO_LANGUAGE),--language $(DEMO_LANGUAGE))
 
 ## Set everything up, load demo data once and serve the CRM on http://127.0.0.1:5000
 run: demo
 	@echo "Open http://$(HOST):$(PORT) and log in with one of the demo logins above."
+	$(if $(DEMO_LANGUAGE),DEFAULT_LOCALE=$${DEFAULT_LOCALE:-$(DEMO_LANGUAGE)}) \
 	SCHEDULER_IN_WEB=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## The whole test suite (service, view and browser tests); TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL

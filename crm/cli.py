@@ -30,19 +30,25 @@ def create_user(username: str, full_name: str, role: str, password: str) -> None
 @crm_cli.command("demo")
 @click.option("--customers", default=200, show_default=True)
 @click.option("--seed", default=2026, show_default=True)
-def demo(customers: int, seed: int) -> None:
+@click.option("--language", type=click.Choice(["en", "uk", "ru", "ro"]), default=None,
+              help="The language of the demo's names, catalogue and notes (and of its staff and customers); "
+                   "default: the shop's default language.")
+def demo(customers: int, seed: int, language: str | None) -> None:
     """Load demo data once: one login per role, customers and orders in every status."""
     from crm.demo import DEMO_LOGINS, load_demo
+    from crm.demo_texts import LANGUAGES
 
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("Refusing to load demo data in production (CRM_CONFIG=production): its staff "
                                    "logins have published passwords. Create real accounts with `crm create-user`.")
 
+    default = str(current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+    language = language or (default if default in LANGUAGES else "en")
     if load_demo(db.session, customers=customers, seed=seed, region=current_app.config["PHONE_REGION"],
                  number_prefix=current_app.config["ORDER_NUMBER_PREFIX"],
-                 sale_prefix=current_app.config["SALE_NUMBER_PREFIX"]):
+                 sale_prefix=current_app.config["SALE_NUMBER_PREFIX"], language=language):
         db.session.commit()
-        click.echo("Demo data loaded.")
+        click.echo(f"Demo data loaded. Its language: {language}.")
     else:
         click.echo("Staff accounts exist already: demo data not loaded again.")
     click.echo("Demo logins (username / password):")

@@ -1,4 +1,5 @@
-"""Demo data for a first look: staff for each role, customers, orders in every status, and the catalogue."""
+"""Demo data for a first look: staff for each role, customers, orders in every status, and the catalogue, in one
+of the shop's languages (the words are in crm.demo_texts)."""
 
 import random
 import secrets
@@ -7,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm import demo_texts as texts
 from crm.auth import service as auth_service
 from crm.auth.models import Role, StaffUser
 from crm.catalogue import service as catalogue
@@ -14,7 +16,7 @@ from crm.catalogue.models import CatalogueItem, ItemCategory
 from crm.customers import service as customer_service
 from crm.database import utcnow
 from crm.loyalty import accounts, program
-from crm.loyalty.models import Coupon, CouponTemplate
+from crm.loyalty.models import Coupon, CouponTemplate, Tier
 from crm.orders import service as order_service
 from crm.orders.device import imei_is_valid
 from crm.orders.status import CHECKOUT_ONLY, Status
@@ -27,15 +29,9 @@ DEMO_LOGINS = [
     ("desk", "desk-demo-pass", Role.FRONT_DESK.value),
     ("tech", "tech-demo-pass", Role.TECHNICIAN.value),
 ]
-FIRST = ["Olena", "Andrii", "Iryna", "Mykola", "Oksana", "Taras", "Natalia", "Dmytro", "Sofia", "Ivan",
-         "Maria", "Serhii", "Yulia", "Bogdan", "Kateryna", "Vasile", "Ana", "Ion", "Elena", "Mihai"]
-LAST = ["Shevchenko", "Kovalenko", "Bondarenko", "Tkachenko", "Kravchenko", "Melnyk", "Popescu", "Rusu",
-        "Ionescu", "Moroz", "Lysenko", "Savchenko", "Ceban", "Rudenko", "Marchenko"]
 DEVICES = [("phone", "Apple", "iPhone 13"), ("phone", "Samsung", "Galaxy A54"), ("phone", "Xiaomi", "Redmi Note 12"),
            ("laptop", "Lenovo", "ThinkPad T14"), ("laptop", "Apple", "MacBook Air M2"), ("tablet", "Apple", "iPad 9"),
            ("watch", "Samsung", "Galaxy Watch 5"), ("console", "Sony", "PlayStation 5")]
-PROBLEMS = ["Cracked screen", "Does not charge", "Battery drains fast", "No sound in calls", "Water damage",
-            "Keyboard keys stuck", "Overheats and shuts down", "Camera is blurry"]
 # Paths through the workflow, so demo orders carry a believable history.
 PATHS = {
     Status.RECEIVED: [],
@@ -79,16 +75,17 @@ CATALOGUE = [
 ]
 
 
-def load_catalogue(session: Session, *, actor: StaffUser | None) -> list[CatalogueItem]:
+def load_catalogue(session: Session, *, actor: StaffUser | None, language: str = "en") -> list[CatalogueItem]:
     """The demo catalogue with its stock received; a few items are at or below their reorder level."""
     category_ids = dict(session.execute(select(ItemCategory.code, ItemCategory.id)).tuples().all())
+    names = texts.ITEM_NAMES.get(language, {})
     items = []
     for sku, name, code, price, cost, received, reorder in CATALOGUE:
         item = catalogue.create_item(session, catalogue.ItemData(
-            sku=sku, name=name, category_id=category_ids[code], price_minor=price, cost_minor=cost,
+            sku=sku, name=names.get(sku, name), category_id=category_ids[code], price_minor=price, cost_minor=cost,
             stock_tracked=received is not None, reorder_level=reorder))
         if received:
-            catalogue.receive_stock(session, item, received, actor=actor, note="Opening stock")
+            catalogue.receive_stock(session, item, received, actor=actor, note=texts.WORDS[language]["opening_stock"])
         items.append(item)
     return items
 
@@ -100,41 +97,62 @@ def with_check_digit(first14: str) -> str:
     raise AssertionError("unreachable")
 
 
+def demo_phone(region: str, i: int) -> str:
+    """The i-th demo customer's phone: E.164, a mobile series of the shop's region (Ukrainian elsewhere)."""
+    prefix, digits = texts.PHONE_SERIES.get(region, texts.PHONE_SERIES["UA"])
+    return f"{prefix}{10 ** (digits - 1) + i * 37:0{digits}d}"
+
+
+def customer_language(language: str, i: int) -> str | None:
+    """The language the i-th customer is written to in: the demo's, one in five in the second language of
+    the shop's country; None (the shop's default) for an English demo."""
+    if language == "en":
+        return None
+    second = texts.SECOND_LANGUAGE.get(language)
+    return second if second and i % 5 == 4 else language
+
+
 def load_demo(session: Session, *, customers: int, seed: int, region: str, number_prefix: str,
-              sale_prefix: str = "S-") -> bool:
-    """Load the demo set unless any staff account exists; True if it was loaded."""
+              sale_prefix: str = "S-", language: str = "en") -> bool:
+    """Load the demo set in ``language`` (one of demo_texts.LANGUAGES) unless any staff account exists; True if
+    it was loaded."""
+    if language not in texts.LANGUAGES:
+        raise ValueError(f"no demo texts in {language!r}")
     if session.scalar(select(func.count()).select_from(StaffUser)):
         return False
     rng = random.Random(seed)
-    staff = {role: auth_service.create_staff(session, username=u, full_name=f"Demo {u.title()}", role=role,
-                                             password=p)
+    words = texts.WORDS[language]
+    staff = {role: auth_service.create_staff(session, username=u, full_name=texts.STAFF[language][u], role=role,
+                                             password=p, language=None if language == "en" else language)
              for u, p, role in DEMO_LOGINS}
     technician = staff[Role.TECHNICIAN.value]
     manager = staff[Role.MANAGER.value]
     now = utcnow()
+    _shop_words(session, language, manager=manager, now=now)
     people = []
     for i in range(customers):
-        phone = f"+38067{1000000 + i * 37:07d}"  # E.164, valid whatever the shop's region
         data = customer_service.CustomerData(
-            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", phone=phone,
+            name=f"{rng.choice(texts.FIRST[language])} {rng.choice(texts.LAST[language])}",
+            phone=demo_phone(region, i), language=customer_language(language, i),
             email=f"customer{i}@example.com" if i % 3 else None,
             birthday=date(1970 + i % 35, 1 + i % 12, 1 + i % 28) if i % 2 else None,
             marketing_consent=i % 4 != 0,
         )
         people.append(customer_service.create_customer(session, data, region=region,
                                                        now=now - timedelta(days=400 - i)))
-    _loyalty_setup(session, people, manager=manager, region=region, now=now)
-    items = load_catalogue(session, actor=manager)
+    _loyalty_setup(session, people, manager=manager, region=region, now=now, language=language)
+    items = load_catalogue(session, actor=manager, language=language)
     spare_parts = [item for item in items if item.sku.startswith(("SCR-", "BAT-", "PORT-"))]
     statuses = list(Status)
     for i, customer in enumerate(people[: max(len(statuses) * 4, customers // 2)]):
         target = statuses[i % len(statuses)]
         kind, brand, model = rng.choice(DEVICES)
         data = order_service.OrderData(
-            device_type=kind, brand=brand, model=model, problem=rng.choice(PROBLEMS),
+            device_type=kind, brand=brand, model=model, problem=rng.choice(texts.PROBLEMS[language]),
             imei=with_check_digit(f"35{rng.randrange(10**12):012d}") if kind == "phone" else "",
-            serial_number=f"SN{rng.randrange(10**8):08d}", condition="Scratches on the back",
-            accessories="Case" if i % 2 else "", estimate_minor=rng.choice([50000, 120000, 250000, 400000]),
+            serial_number=f"SN{rng.randrange(10**8):08d}", condition=words["condition"],
+            accessories=words["accessories"] if i % 2 else "",
+            estimate_minor=rng.choice([50000, 120000, 250000, 400000]),
             due_date=(now + timedelta(days=rng.randint(-3, 7))).date(), priority=rng.choice([0, 0, 0, 1, 2]),
             technician_id=technician.id if i % 3 else None,
         )
@@ -142,7 +160,7 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
         order = order_service.create_order(session, customer, data, created_by=staff[Role.FRONT_DESK.value],
                                            number_prefix=number_prefix, now=created)
         if target in (Status.AWAITING_APPROVAL, Status.IN_REPAIR, Status.READY, Status.PICKED_UP):
-            order_service.add_line(session, order, kind="labour", description="Replacement work", quantity=1,
+            order_service.add_line(session, order, kind="labour", description=words["work"], quantity=1,
                                    unit_price_minor=60000, actor=technician)
             # A part for this model from the catalogue (and from stock) while there is plenty of it.
             fitting = [p for p in spare_parts if model in p.name and p.on_hand > p.reorder_level]
@@ -150,8 +168,8 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
                 order_service.add_line(session, order, kind="part", quantity=1, actor=technician,
                                        item=rng.choice(fitting))
             else:
-                order_service.add_line(session, order, kind="part", description=f"{model} part", quantity=1,
-                                       unit_price_minor=90000, actor=technician)
+                order_service.add_line(session, order, kind="part", description=words["part"].format(model=model),
+                                       quantity=1, unit_price_minor=90000, actor=technician)
         for step, status in enumerate(PATHS[target], start=1):
             when = created + timedelta(hours=step)
             if status in CHECKOUT_ONLY:
@@ -164,11 +182,23 @@ def load_demo(session: Session, *, customers: int, seed: int, region: str, numbe
     return True
 
 
-def _loyalty_setup(session: Session, people, *, manager: StaffUser, region: str, now: datetime) -> None:
+def _shop_words(session: Session, language: str, *, manager: StaffUser, now: datetime) -> None:
+    """Name the item categories and the tiers (rows the migrations create in English) in the demo's language."""
+    categories = texts.CATEGORIES.get(language, {})
+    for category in session.scalars(select(ItemCategory).where(ItemCategory.code.in_(categories))):
+        catalogue.rename_category(session, category, categories[category.code])
+    tiers = texts.TIERS.get(language, {})
+    for tier in session.scalars(select(Tier).where(Tier.rank.in_(tiers))):
+        program.save_tier(session, tier, {"name": tiers[tier.rank]}, actor=manager, now=now)
+
+
+def _loyalty_setup(session: Session, people, *, manager: StaffUser, region: str, now: datetime,
+                   language: str) -> None:
     """A personal 15% accessory coupon after every paid repair, a promo code, and a referral."""
-    after_repair = CouponTemplate(name="15% off accessories after a repair", kind="percent", value=1500,
+    repair_name, promo_name = texts.COUPONS[language]
+    after_repair = CouponTemplate(name=repair_name, kind="percent", value=1500,
                                   categories="accessory", min_bill_minor=0, validity_days=30, active=True)
-    promo = CouponTemplate(name="Promo: 10% off accessories", kind="percent", value=1000, categories="accessory",
+    promo = CouponTemplate(name=promo_name, kind="percent", value=1000, categories="accessory",
                            min_bill_minor=20000, validity_days=30, active=True)
     session.add_all([after_repair, promo])
     session.flush()
