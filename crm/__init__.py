@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.notifications import bp as notifications_bp
     from crm.orders import bp as orders_bp
     from crm.orders import tracking_bp
+    from crm.privacy import bp as privacy_bp
     from crm.reports import bp as reports_bp
     from crm.sales import bp as sales_bp
 
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(feedback_public_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def register_request_hooks(app: Flask) -> None:
