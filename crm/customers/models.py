@@ -42,6 +42,8 @@ class Customer(db.Model):
     search_text: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when a manager erased the customer's personal data (crm.privacy.erase): their links stop working.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Customer {self.id} {self.phone}>"
