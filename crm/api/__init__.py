@@ -1,0 +1,47 @@
+"""The JSON API (/api/v1) for other programs, described by an OpenAPI 3.1 document generated from the code by
+flask-smorest (/api/v1/openapi.json), with API tokens a manager makes on the "API tokens" page."""
+
+from flask import Flask
+from flask_smorest import Api
+
+
+class CrmApi(Api):
+    """flask-smorest, without its app-wide JSON error handler: the staff pages keep their HTML error pages, and
+    errors under /api/ become problem+json in crm/__init__.py's handlers."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = CrmApi()
+
+
+def init_app(app: Flask) -> None:
+    from crm.api import token_views, v1
+    from crm.auth.access import public
+    from crm.extensions import csrf
+
+    app.config.setdefault("API_TITLE", "Repair-shop CRM API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app, spec_kwargs={"info": {"description": "Read a repair shop's customers, repairs, points, "
+                                                           "catalogue and sales. Authenticate with "
+                                                           "`Authorization: Bearer <token>`."}})
+    api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"token": []}]
+    csrf.exempt(v1.blp)
+    api.register_blueprint(v1.blp)
+    app.register_blueprint(token_views.bp)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):
+            app.view_functions[endpoint] = public(_plain(view))
+
+
+def _plain(view):
+    """A function around a bound method (the access marker cannot be set on a method)."""
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs)
+    wrapped.__name__ = getattr(view, "__name__", "api_docs")
+    return wrapped
