@@ -15,6 +15,12 @@ def file_app(path, **settings):
     return create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", **settings)
 
 
+def postgres_app(**settings):
+    """An app configured for a PostgreSQL server that does not exist: for what needs only the URL."""
+    return create_app("test", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://shop:s3cret-pw@db.invalid:5433/crm",
+                      **settings)
+
+
 def close(app) -> None:
     """Let go of every connection the app holds, as a stopped process would."""
     with app.app_context():
