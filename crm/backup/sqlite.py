@@ -120,6 +120,8 @@ def write_backup(database: Path, destination: Path) -> Path:
         _fsync(destination.parent)
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite could not copy {database}: {exc}.") from exc
+    except OSError as exc:
+        raise BackupError(f"The backup could not be written to {destination}: {exc}.") from exc
     finally:
         temporary.unlink(missing_ok=True)
     return destination
@@ -219,6 +221,8 @@ def restore(database: Path, backup: Path, migrations: Migrations, *, now: dateti
         return Restored(shown, before)
     except sqlite3.Error as exc:
         raise BackupError(f"SQLite could not restore {backup}: {exc}. Nothing was changed.") from exc
+    except OSError as exc:
+        raise BackupError(f"{backup} could not be restored: {exc}. Nothing was changed.") from exc
     finally:
         private.unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ exactly the checkouts committed before it was taken or during it, and the app re
 
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 
@@ -76,8 +77,9 @@ def test_a_backup_taken_while_desks_check_out_is_consistent_and_restores(shop, d
         return run
 
     def backing_up(session):
-        while len(paid) < DESKS:  # some checkouts are done, others are on their way
-            threading.Event().wait(0.005)
+        deadline = time.monotonic() + 30
+        while len(paid) < DESKS and time.monotonic() < deadline:  # some checkouts done, others on their way
+            time.sleep(0.005)
         before = len(paid)
         backup_started.set()
         backup.write_backup(database, copy)
