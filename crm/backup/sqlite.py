@@ -6,13 +6,14 @@ never half of one). ``VACUUM INTO`` reads the database in one read transaction: 
 a snapshot which writers never wait for, and it cannot be restarted by them. The online backup API copying in
 steps (``Connection.backup(pages=n)``) restarts from the first page whenever another connection commits between
 two steps, so with desks checking out it may never finish (a 46 MB file with one writer committing every 2 ms:
-749 restarts and 43 s in steps of 1024 pages, no end in steps of 100; VACUUM INTO: 0.2 s, writers kept going).
+749 restarts and 43 s in steps of 1024 pages, no end in steps of 100; VACUUM INTO: 0.2 s, the writer's slowest
+commit 23 ms against 16 ms without a backup running).
 
 A restore copies the chosen file to a private temporary file (the user's file is never opened by SQLite, and what
 is checked is exactly what is restored), checks it (SQLite header, integrity check, migration version), takes an
-exclusive lock on the live database that fails while any other connection has it open (the web app, the
-scheduler), keeps the live database as ``<name>.before-restore-<timestamp>`` and then writes the backup into it
-with the backup API, in one write transaction under that lock."""
+exclusive lock on the live database that fails while another connection holds it open (a web worker or the
+scheduler that has read or written it), keeps the live database as ``<name>.before-restore-<timestamp>`` and
+then writes the backup into it with the backup API, in one write transaction under that lock."""
 
 import os
 import secrets
