@@ -132,6 +132,10 @@ class Config:
     REVIEW_URL = os.environ.get("REVIEW_URL", "").strip()
     # Reports: a member is active with a paid sale in this many days before the end of the report's range.
     REPORT_ACTIVE_DAYS = int(os.environ.get("REPORT_ACTIVE_DAYS", "90"))
+    # The daily backup job (SQLite only; README "Backups"): the folder (empty: "backups" beside the database file)
+    # and how many of its daily copies to keep (the oldest beyond that are deleted; at least 1).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", "").strip()
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 
     BOOTSTRAP_SERVE_LOCAL = True
     PAGE_SIZE = 25
