@@ -4,14 +4,15 @@ the shop's currency; times are UTC ISO 8601."""
 
 from marshmallow import Schema, fields, validate
 
-from crm.api.paging import DEFAULT_LIMIT, MAX_LIMIT
+from crm.api.paging import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from crm.numbers import MAX_ID
 from crm.orders.status import Status
 
 
 class PageArgs(Schema):
-    cursor = fields.String(load_default=None, validate=validate.Length(max=40),
-                           metadata={"description": "The next_cursor of the previous page; none for the first."})
+    cursor = fields.String(load_default=None, validate=validate.Regexp(CURSOR_PATTERN),
+                           metadata={"description": "The next_cursor of the previous page (the id of its last row); "
+                                                    "none for the first page."})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
 
 

@@ -21,7 +21,6 @@ from crm.sales.models import Sale, SaleStatus
 blp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="The shop's data for other programs.")
 blp.before_request(authenticate_request)
 limiter.limit(api_rate_limit, key_func=rate_key)(blp)
-PROBLEM = {"description": "An RFC 9457 problem (application/problem+json)."}
 
 
 def _found(model, ident: int):
@@ -33,7 +32,7 @@ def _found(model, ident: int):
 
 @blp.route("/customers/<int:customer_id>", methods=["GET"])
 @blp.response(200, schemas.CustomerSchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, response="NOT_FOUND")
 @allow(*READERS)
 def customer(customer_id: int):
     """A customer's profile."""
@@ -45,7 +44,7 @@ def customer(customer_id: int):
 
 @blp.route("/customers/<int:customer_id>/loyalty", methods=["GET"])
 @blp.response(200, schemas.LoyaltySchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, response="NOT_FOUND")
 @allow(*READERS)
 def customer_loyalty(customer_id: int):
     """Points balance, tier and what the next tier needs."""
@@ -65,7 +64,7 @@ def customer_loyalty(customer_id: int):
 @blp.route("/customers/<int:customer_id>/ledger", methods=["GET"])
 @blp.arguments(schemas.PageArgs, location="query")
 @blp.response(200, schemas.page_of(schemas.LedgerEntrySchema, "LedgerPage"))
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, response="NOT_FOUND")
 @allow(*READERS)
 def customer_ledger(args, customer_id: int):
     """The customer's points entries, oldest first."""
@@ -92,7 +91,7 @@ def orders(args):
 
 @blp.route("/orders/<int:order_id>", methods=["GET"])
 @blp.response(200, schemas.OrderDetailSchema)
-@blp.alt_response(404, **PROBLEM)
+@blp.alt_response(404, response="NOT_FOUND")
 @allow(*READERS)
 def order(order_id: int):
     """A repair order with its work and part lines."""
