@@ -18,6 +18,7 @@ READERS = frozenset(TokenRole)
 
 def authenticate_request():
     """Blueprint before_request: 401 (problem+json, WWW-Authenticate) unless a usable token is sent."""
+    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
     now = utcnow()
     token = tokens.authenticate(db.session, request.headers.get("Authorization"), now)
     if token is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -48,3 +48,20 @@ class ApiToken(db.Model):
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class IdempotentRequest(db.Model):
+    """The first answer to a write sent with an ``Idempotency-Key``: the same key with the same request replays it,
+    with another request is refused (409). Written in the transaction of the write itself, so concurrent requests
+    with one key have one effect (the second waits on the unique key, then replays)."""
+
+    __tablename__ = "api_idempotent_request"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="one_per_token_and_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

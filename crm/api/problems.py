@@ -2,7 +2,7 @@
 bad input the same field errors the web forms give (``errors``: field name -> messages)."""
 
 from flask import Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
 TYPE_BASE = "https://repair-crm.invalid/problems/"  # stable identifiers, not pages
 
@@ -46,3 +46,10 @@ def api_problem(error, code: int) -> Response:
     if isinstance(error, HTTPException):
         return from_http_exception(error)
     return problem(code, "Internal Server Error", "The server could not answer; the error is logged.")
+
+
+def unprocessable(field: str, message: str):
+    """Raise the 422 of a rule a service refused, naming its field (as the web form shows it)."""
+    error = UnprocessableEntity(message)
+    error.data = {"messages": {"json": {field: [message]}}}
+    raise error

@@ -39,6 +39,19 @@ class CustomerSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
+class CustomerCreateSchema(Schema):
+    """A new customer, with the consents given at the desk (checked by the same service as the desk's form)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                          metadata={"description": "As typed; national numbers are read in the shop's region."})
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    birthday = fields.Date(load_default=None, allow_none=True)
+    service_consent = fields.Boolean(load_default=True)
+    marketing_consent = fields.Boolean(load_default=False)
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["en", "uk", "ru", "ro"]))
+
+
 class LoyaltySchema(Schema):
     member = fields.Boolean()
     balance = fields.Integer(metadata={"description": "Points."})

@@ -1,16 +1,22 @@
 """/api/v1: the read side of the shop for other programs (the write side follows in later work). Every view
 reads through the same models and services as the web pages; lists are cursor-paginated."""
 
-from flask import abort
+from flask import abort, current_app, g
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.api import schemas
 from crm.api.auth import READERS, allow, api_rate_limit, authenticate_request, rate_key
+from crm.api.idempotency import write
+from crm.api.models import TokenRole
 from crm.api.paging import page
+from crm.api.problems import unprocessable
+from crm.audit import record_change
 from crm.catalogue.models import CatalogueItem
+from crm.customers import service as customer_service
 from crm.customers.models import Customer
+from crm.database import utcnow
 from crm.extensions import db, limiter
 from crm.loyalty import tiers
 from crm.loyalty.models import Account, LedgerEntry
@@ -18,6 +24,10 @@ from crm.loyalty.program import get_program
 from crm.orders.models import RepairOrder
 from crm.sales.models import Sale, SaleStatus
 
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"},
+                   "description": "Send the same key again to replay the first answer instead of repeating the "
+                                  "write; another request with a used key gets 409."}
 blp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="The shop's data for other programs.")
 blp.before_request(authenticate_request)
 limiter.limit(api_rate_limit, key_func=rate_key)(blp)
@@ -28,6 +38,26 @@ def _found(model, ident: int):
     if row is None:
         abort(404, description=f"No {model.__name__.lower()} {ident}.")
     return row
+
+
+@blp.route("/customers", methods=["POST"])
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
+@write
+@blp.arguments(schemas.CustomerCreateSchema)
+@blp.response(201, schemas.CustomerSchema)
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.alt_response(409, response="CONFLICT")
+@allow(TokenRole.FRONT_DESK)
+def create_customer(data):
+    """Register a customer (front desk or manager token); the phone must be new. Send an Idempotency-Key."""
+    try:
+        customer = customer_service.create_customer(db.session, customer_service.CustomerData(**data),
+                                                    region=current_app.config["PHONE_REGION"])
+    except customer_service.CustomerError as exc:
+        unprocessable(exc.field or "name", str(exc.message))
+    record_change(db.session, f"customer:{customer.id}", "created through the API", "", g.api_token.name, None,
+                  utcnow())
+    return customer
 
 
 @blp.route("/customers/<int:customer_id>", methods=["GET"])

@@ -5,6 +5,7 @@ every response matches the document (status, content type, schema, headers), and
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from crm.api import tokens
 from crm.api.models import TokenRole
@@ -50,8 +51,11 @@ def test_every_operation_answers_as_documented_for_every_role(api_schema, role_h
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def check(case):
+            # A write's body can be valid JSON for the document and still break a shop rule (a phone number
+            # that is not one): its 422 is checked for shape, not counted as a valid request refused.
+            excluded = [positive_data_acceptance] if case.body is not None else []
             for headers in role_headers.values():
-                case.call_and_validate(headers=headers)
+                case.call_and_validate(headers=headers, excluded_checks=excluded)
 
         check()
 
