@@ -89,6 +89,7 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     # Calls per API token (crm/api); a sync of a few thousand rows at 200 a page stays well within it.
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    WIDGET_RATE_LIMIT = os.environ.get("WIDGET_RATE_LIMIT", "10 per minute")  # widget look-ups per address
     API_MAX_BODY_BYTES = 64 * 1024  # a request body to the API larger than this is refused (413)
     TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "30 per minute")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
@@ -162,6 +163,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
     TRACKING_RATE_LIMIT = "1000 per minute"
+    WIDGET_RATE_LIMIT = "1000 per minute"
     PUBLIC_BASE_URL = "https://crm.example.test"
     # The suite's expectations do not follow the machine's SHOP_COUNTRY or DEFAULT_LOCALE.
     CURRENCY, PHONE_REGION, SHOP_TIMEZONE, BABEL_DEFAULT_LOCALE = "UAH", "UA", "Europe/Kyiv", "en"

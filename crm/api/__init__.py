@@ -48,7 +48,7 @@ api = CrmApi()
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import docs_page, token_views, v1
+    from crm.api import docs_page, token_views, v1, widget_views
     from crm.auth.access import public
     from crm.extensions import csrf
 
@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(v1.blp)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(docs_page.bp)
+    app.register_blueprint(widget_views.bp)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api-docs."):
             app.view_functions[endpoint] = public(_plain(view))

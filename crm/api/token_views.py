@@ -4,16 +4,19 @@ from datetime import datetime, time
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from wtforms import DateField, SelectField, StringField, SubmitField
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from crm.api import tokens
+from crm.api import tokens, widget
 from crm.api.models import TOKEN_ROLE_LABELS, ApiToken
+from crm.audit import record_change
 from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.database import utcnow
+from crm.errors import RuleError
 from crm.extensions import db
 from crm.forms_common import CrmForm, choices
+from crm.links import public_url
 from crm.locales import lazy_gettext as _l
 from crm.shop_time import shop_tz
 
@@ -32,9 +35,18 @@ class RevokeForm(CrmForm):
     submit = SubmitField(_l("Revoke"))
 
 
-def _page(form: TokenForm, *, new_token: str | None = None, code: int = 200):
+class WidgetForm(CrmForm):
+    widget_origins = TextAreaField(_l("Websites that may show the repair-status widget (one per line)"),
+                                   validators=[Length(max=2000)])
+    submit = SubmitField(_l("Save the websites"))
+
+
+def _page(form: TokenForm, *, new_token: str | None = None, code: int = 200, widget_form: WidgetForm | None = None):
+    if widget_form is None:
+        widget_form = WidgetForm(formdata=None, widget_origins=widget.settings(db.session).widget_origins)
     return render_template("api/tokens.html", form=form, revoke_form=RevokeForm(), new_token=new_token,
-                           tokens=tokens.all_tokens(db.session), labels=TOKEN_ROLE_LABELS, now=utcnow()), code
+                           tokens=tokens.all_tokens(db.session), labels=TOKEN_ROLE_LABELS, now=utcnow(),
+                           widget_form=widget_form, crm_url=public_url("").rstrip("/")), code
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -65,3 +77,22 @@ def revoke(token_id: int):
         db.session.commit()
         flash(_("Token %(name)s revoked: programs using it are refused from now on.", name=row.name), "success")
     return redirect(url_for("api_tokens.index"))
+
+
+@bp.route("/widget", methods=["POST"])
+@roles_required(Role.MANAGER)
+def widget_websites():
+    form = WidgetForm()
+    if form.validate_on_submit():
+        try:
+            origins = widget.save_origins(db.session, form.widget_origins.data or "")
+        except RuleError as exc:
+            db.session.rollback()
+            form.widget_origins.errors.append(str(exc.message))
+        else:
+            record_change(db.session, "api_settings", "widget websites", "", ", ".join(origins), acting_staff(),
+                          utcnow())
+            db.session.commit()
+            flash(_("Websites for the widget saved."), "success")
+            return redirect(url_for("api_tokens.index") + "#widget")
+    return _page(TokenForm(formdata=None), code=422, widget_form=form)

@@ -42,7 +42,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['token_id'], ['api_token.id'], name=op.f('fk_api_idempotent_request_token_id_api_token'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotent_request')),
-    sa.UniqueConstraint('token_id', 'key', name=op.f('uq_api_idempotent_request_one_per_token_and_key'))
+    sa.UniqueConstraint('token_id', 'key', name='one_per_token_and_key')
     )
     with op.batch_alter_table('api_idempotent_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_idempotent_request_created_at'), ['created_at'], unique=False)
