@@ -106,11 +106,13 @@ def _finished(session: Session, start: datetime, end: datetime, tz: ZoneInfo, on
     """Per technician: repairs that first reached "ready" in the range, those with a due date and those ready by
     it (the shop's day), the median and 90th percentile of received -> ready. One statement."""
     dialect = session.get_bind().dialect.name
-    ready = (select(OrderStatusChange.order_id.label("order_id"),
-                    func.min(OrderStatusChange.changed_at).label("ready_at"))
-             .where(OrderStatusChange.to_status == Status.READY.value, OrderStatusChange.changed_at < end)
-             .group_by(OrderStatusChange.order_id)
-             .having(func.min(OrderStatusChange.changed_at) >= start).subquery())
+    change, before = OrderStatusChange, aliased(OrderStatusChange)
+    ready_before = (select(before.id).where(before.order_id == change.order_id,
+                                            before.to_status == Status.READY.value, before.changed_at < start))
+    ready = (select(change.order_id.label("order_id"), func.min(change.changed_at).label("ready_at"))
+             .where(change.to_status == Status.READY.value, change.changed_at >= start, change.changed_at < end,
+                    ~ready_before.exists())
+             .group_by(change.order_id).subquery())
     duration = seconds_between(dialect, ready.c.ready_at, RepairOrder.created_at)
     on_time = case((RepairOrder.due_date.is_(None), None),
                    (local_day(dialect, ready.c.ready_at, tz, start, end) <= RepairOrder.due_date, 1), else_=0)
