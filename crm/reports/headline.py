@@ -4,7 +4,7 @@ Definitions in docs/reports.md."""
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from crm.locales import lazy_gettext as _l
@@ -16,8 +16,9 @@ from crm.sales.models import Sale, SaleStatus
 
 def paid_repairs(session: Session, start: datetime, end: datetime) -> int:
     """Paid sales in [start, end) that are the checkout of a repair order."""
-    return int(session.scalar(select(func.count(Sale.id)).where(
-        Sale.status == SaleStatus.PAID, Sale.repair_order_id.is_not(None), Sale.paid_at >= start, Sale.paid_at < end)))
+    repair = and_(Sale.status == SaleStatus.PAID, Sale.repair_order_id.is_not(None))  # in the sum: see roi.py
+    return int(session.scalar(select(func.coalesce(func.sum(case((repair, 1), else_=0)), 0))
+                              .where(Sale.paid_at >= start, Sale.paid_at < end)))
 
 
 HEADLINE_LABELS = {

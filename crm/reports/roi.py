@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm.loyalty.models import CouponUse
@@ -35,13 +35,17 @@ class ProgramCost:
 
 def program_cost(session: Session, start: datetime, end: datetime, *, point_value_minor: int) -> ProgramCost:
     """The program's cost on the bills paid in [start, end)."""
-    paid = (Sale.status == SaleStatus.PAID, Sale.paid_at >= start, Sale.paid_at < end)
-    points = select(func.coalesce(func.sum(Sale.points_redeemed), 0)).where(*paid).scalar_subquery()
-    reductions = (select(func.coalesce(func.sum(SaleLine.adjustment_minor), 0))
-                  .join(Sale, Sale.id == SaleLine.sale_id).where(*paid).scalar_subquery())
+    # The range alone filters (its index on paid_at); the status is tested in the sum: with "status = 'paid'" in
+    # the WHERE, SQLite without ANALYZE walks the (status, id) index over every paid sale instead.
+    in_range = (Sale.paid_at >= start, Sale.paid_at < end)
+    paid = Sale.status == SaleStatus.PAID
+    points = select(func.coalesce(func.sum(case((paid, Sale.points_redeemed), else_=0)), 0)).where(*in_range)
+    reductions = (select(func.coalesce(func.sum(case((paid, SaleLine.adjustment_minor), else_=0)), 0))
+                  .join(Sale, Sale.id == SaleLine.sale_id).where(*in_range).scalar_subquery())
     coupon = (select(func.coalesce(func.sum(CouponUse.amount_minor), 0))
               .where(CouponUse.used_at >= start, CouponUse.used_at < end).scalar_subquery())
-    spent, reduced, by_coupon = (int(v) for v in session.execute(select(points, reductions, coupon)).one())
+    spent, reduced, by_coupon = (int(v) for v in session.execute(select(points.scalar_subquery(), reductions,
+                                                                              coupon)).one())
     points_minor = spent * point_value_minor
     return ProgramCost(points_redeemed=spent, points_minor=points_minor, coupon_minor=by_coupon,
                        tier_minor=max(0, reduced - points_minor - by_coupon), reductions_minor=reduced)

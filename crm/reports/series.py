@@ -91,9 +91,10 @@ class Series:
 def _revenue(session: Session, result: Series, b: Buckets, start: datetime, end: datetime) -> None:
     def member(customer_id):
         return exists().where(Account.customer_id == customer_id, Account.enrolled_at < end)
+    # The range alone filters (the paid_at index); the status is tested in the amount (see crm.reports.roi).
     sales = (select(b.number(Sale.paid_at).label("bucket"), member(Sale.customer_id).label("member"),
-                    Sale.total_minor.label("amount"))
-             .where(Sale.status == SaleStatus.PAID, Sale.paid_at >= start, Sale.paid_at < end))
+                    case((Sale.status == SaleStatus.PAID, Sale.total_minor), else_=0).label("amount"))
+             .where(Sale.paid_at >= start, Sale.paid_at < end))
     refunds = (select(b.number(Refund.created_at).label("bucket"), member(Sale.customer_id).label("member"),
                       (-Refund.amount_minor).label("amount"))
                .join(Sale, Sale.id == Refund.sale_id)

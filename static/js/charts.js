@@ -11,18 +11,16 @@
   window.crmCharts = {};
 
   function options(chart) {
-    var round = chart.type !== "doughnut";
     var opts = {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
       plugins: { legend: { position: "bottom" } }
     };
-    if (round) {
+    if (chart.type === "bar" && chart.datasets.length > 1) {
+      opts.scales = { x: { stacked: true }, y: { stacked: true, beginAtZero: true } };  // members + non-members
+    } else if (chart.type !== "doughnut") {
       opts.scales = { y: { beginAtZero: true } };
-      if (chart.type === "bar" && chart.datasets.length > 1) {
-        opts.scales = { x: { stacked: true }, y: { stacked: true, beginAtZero: true } };
-      }
     }
     return opts;
   }
