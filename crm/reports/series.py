@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, literal_column, select, union_all
+from sqlalchemy import and_, case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from crm.loyalty.models import Account, LedgerEntry
@@ -89,15 +89,16 @@ class Series:
 
 
 def _revenue(session: Session, result: Series, b: Buckets, start: datetime, end: datetime) -> None:
-    def member(customer_id):
-        return exists().where(Account.customer_id == customer_id, Account.enrolled_at < end)
+    # A member's sale is one whose customer enrolled before the end (as in crm.reports.loyalty): an outer join
+    # on the account (one per customer), which PostgreSQL hashes, rather than an EXISTS per sale.
+    account = and_(Account.customer_id == Sale.customer_id, Account.enrolled_at < end)
+    member = Account.customer_id.is_not(None).label("member")
     # The range alone filters (the paid_at index); the status is tested in the amount (see crm.reports.roi).
-    sales = (select(b.number(Sale.paid_at).label("bucket"), member(Sale.customer_id).label("member"),
+    sales = (select(b.number(Sale.paid_at).label("bucket"), member,
                     case((Sale.status == SaleStatus.PAID, Sale.total_minor), else_=0).label("amount"))
-             .where(Sale.paid_at >= start, Sale.paid_at < end))
-    refunds = (select(b.number(Refund.created_at).label("bucket"), member(Sale.customer_id).label("member"),
-                      (-Refund.amount_minor).label("amount"))
-               .join(Sale, Sale.id == Refund.sale_id)
+             .outerjoin(Account, account).where(Sale.paid_at >= start, Sale.paid_at < end))
+    refunds = (select(b.number(Refund.created_at).label("bucket"), member, (-Refund.amount_minor).label("amount"))
+               .join(Sale, Sale.id == Refund.sale_id).outerjoin(Account, account)
                .where(Refund.created_at >= start, Refund.created_at < end))
     both = union_all(sales, refunds).subquery()
     for bucket, is_member, amount in session.execute(
