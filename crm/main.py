@@ -19,7 +19,7 @@ def index():
         return redirect(url_for("orders.queue"))
     if current_user.role == Role.FRONT_DESK:
         return redirect(url_for("customers.index"))
-    return redirect(url_for("reports.loyalty_report"))
+    return redirect(url_for("reports.dashboard"))
 
 
 @bp.route("/healthz")

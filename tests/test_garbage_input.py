@@ -118,7 +118,12 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/reports/loyalty?format=csv&table={v}",
            "/reports/staff?period={v}", "/reports/staff?period=custom&start={v}&end={v}",
            "/reports/staff?period=custom&start=1926-01-01&end=2026-01-01", "/reports/staff?format=csv&table={v}",
-           "/reports/my-results?period=custom&start={v}&end={v}", "/reports/my-results?format={v}&table={v}"]
+           "/reports/my-results?period=custom&start={v}&end={v}", "/reports/my-results?format={v}&table={v}",
+           "/reports?period={v}", "/reports?period=custom&start={v}&end={v}", "/reports?start={v}",
+           "/reports?period=custom&start=2026-13-45&end=2026-01-01",
+           "/reports?period=custom&start=2026-05-01&end=2026-04-01",
+           "/reports?period=custom&start=1926-01-01&end=2026-01-01", "/reports?format=csv&table={v}",
+           "/reports?format={v}&table=headline"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",

@@ -129,7 +129,8 @@ def test_an_unexpected_error_page_carries_the_headers(app_with):
 INLINE = {
     "a style attribute": re.compile(r"""\bstyle\s*=\s*["']""", re.I),
     "a <style> block": re.compile(r"<style\b", re.I),
-    "an inline <script>": re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I),
+    # A data block (type="application/json", read by a script file) is not run, and the policy does not block it.
+    "an inline <script>": re.compile(r"""<script\b(?![^>]*\b(?:src=|type=["']application/json["']))[^>]*>""", re.I),
     "an event-handler attribute": re.compile(r"""<[^>]+\son[a-z]+\s*=\s*["']""", re.I),
     "a javascript: URL": re.compile(r"javascript:", re.I),
 }
@@ -149,3 +150,5 @@ def test_the_inline_check_sees_what_the_policy_blocks():
                "a javascript: URL": '<a href="javascript:void(0)">'}
     assert all(INLINE[what].search(sample) for what, sample in samples.items())
     assert not any(p.search('<script src="/static/js/print.js"></script><button data-print>') for p in INLINE.values())
+    assert not any(p.search('<script type="application/json" id="d">{"a": 1}</script>') for p in INLINE.values())
+    assert INLINE["an inline <script>"].search('<script type="text/javascript">alert(1)</script>')

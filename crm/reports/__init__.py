@@ -7,3 +7,4 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 from crm.reports import views  # noqa: E402,F401,I001
 from crm.reports import staff_views  # noqa: E402,F401,I001
+from crm.reports import dashboard_views  # noqa: E402,F401,I001

@@ -83,7 +83,7 @@ class Figures:
         return points * self.point_value_minor
 
 
-def _cause():
+def ledger_cause():
     key = LedgerEntry.idempotency_key
     return case(
         (LedgerEntry.kind == "earn", "earn"),
@@ -140,7 +140,7 @@ def _sales(session: Session, figures: Figures, start: datetime, end: datetime) -
 
 
 def _points(session: Session, figures: Figures, start: datetime, end: datetime) -> None:
-    cause = _cause().label("cause")
+    cause = ledger_cause().label("cause")
     rows = session.execute(select(cause, func.sum(LedgerEntry.points))
                            .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end).group_by(cause))
     for name, points in rows:

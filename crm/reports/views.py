@@ -7,7 +7,7 @@ from crm.auth.access import roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.locales import lazy_gettext as _l
-from crm.reports import bp, cohorts, coupons, display, loyalty, period, tiers
+from crm.reports import bp, cohorts, coupons, display, heat, loyalty, period, tiers
 from crm.reports.csv_export import csv_response
 from crm.shop_time import local_now, shop_tz
 
@@ -36,7 +36,8 @@ def loyalty_report():
     chosen, error = period.from_args(request.args, local_now().date(), tz)
     before = period.previous(chosen, tz)
     tables = _tables(chosen, before)
-    retention = display.cohort_rows(cohorts.cohorts(db.session, chosen.first, chosen.last, local_now().date(), tz))
+    groups = cohorts.cohorts(db.session, chosen.first, chosen.last, local_now().date(), tz)
+    retention = display.cohort_rows(groups)
     table = request.args.get("table")
     days = f"{chosen.first.isoformat()}-{chosen.last.isoformat()}"
     if request.args.get("format") == "csv" and table == "cohorts":
@@ -50,4 +51,5 @@ def loyalty_report():
     return render_template("reports/loyalty.html", period=chosen, previous=before, error=error, tables=tables,
                            titles=TABLE_TITLES, presets=period.PRESET_LABELS, show=display.show,
                            active_days=current_app.config["REPORT_ACTIVE_DAYS"],
-                           cohort_header=display.cohort_header(), cohort_rows=retention)
+                           cohort_header=display.cohort_header(), cohort_rows=retention,
+                           cohort_heat=heat.cohort_heat(groups))

@@ -11,7 +11,7 @@ from tests.e2e.conftest import PASSWORD, assert_every_field_labelled
 def test_manager_creates_and_deactivates_a_technician(page: Page, new_context, staff_user, login):
     staff_user("manager", "boss-olga", "Olga Boss")
     login("boss-olga")
-    expect(page.get_by_role("heading", name="Reports")).to_be_visible()  # a manager lands on the Loyalty report
+    expect(page.get_by_role("heading", name="Reports")).to_be_visible()  # a manager lands on the dashboard
 
     # A new technician account.
     page.get_by_role("navigation").get_by_role("link", name="Staff").click()

@@ -21,12 +21,12 @@ def built(app):
         db.session.commit()
 
 
-def test_the_manager_lands_on_the_report_and_sees_reports_in_the_navigation(auth, client):
+def test_the_dashboard_links_to_the_report_with_its_range(auth, client):
     auth.login("manager")
-    response = client.get("/")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/loyalty")
+    dashboard = client.get("/reports?period=last_month").get_data(as_text=True)
+    assert 'href="/reports/loyalty?period=last_month&amp;start=' in dashboard
     page = client.get("/reports/loyalty").get_data(as_text=True)
-    assert 'href="/reports/loyalty"' in page and 'for="r-period"' in page and 'for="r-start"' in page
+    assert 'href="/reports"' in page and 'for="r-period"' in page and 'for="r-start"' in page
 
 
 def test_the_page_shows_each_figure_with_the_previous_period(built, auth, client):
