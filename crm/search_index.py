@@ -1,0 +1,70 @@
+"""Substring search that does not grow with the data: the FTS5 trigram indexes of migration 0014 (SQLite).
+
+Semantics (the same as the LIKE queries they replace, docs/search.md): a row matches when its case-folded
+`search_text` contains the fragment as a substring, character for character. The fragment is what the desk
+typed, already cleaned and case-folded (or reduced to its digits) by the caller.
+
+- 3+ characters: an FTS5 phrase of the fragment's trigrams ("" doubles a quote), read newest rowid first,
+  so a page stops after its rows (ORDER BY rowid DESC is answered by the index).
+- 1-2 characters: first the newest WINDOW rows are checked with LIKE (a short fragment is usually common:
+  the page is full there and exact, because it is the newest matches); otherwise the trigrams that begin
+  with the fragment are read from the index's vocabulary and OR-ed into one MATCH. The indexed values end
+  with two U+0001 characters, so every occurrence of a short fragment begins one of them.
+
+PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes.
+"""
+
+from sqlalchemy import Integer, column, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+# The newest rows a one- or two-character fragment is first looked for in (a cheap, bounded LIKE scan).
+WINDOW = 2000
+# The index's tables (not models: migration 0014 creates them on SQLite only); Alembic's comparison skips them.
+FTS_TABLES = ("customers_customer_fts", "orders_repair_order_fts")
+
+
+def is_search_index_table(name: str) -> bool:
+    """The FTS tables, their vocabularies and FTS5's shadow tables (…_data, _idx, _docsize, _config)."""
+    return any(name == fts or name.startswith(fts + "_") for fts in FTS_TABLES)
+
+
+def uses_fts(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def like_pattern(fragment: str) -> str:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def fts_string(value: str) -> str:
+    """An FTS5 string literal: the whole value as one phrase, whatever characters it holds."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def match_expression(session: Session, fts_table: str, fragment: str) -> str | None:
+    """What to MATCH for the fragment; None when no row can match."""
+    if len(fragment) >= 3:
+        return fts_string(fragment)
+    terms = session.scalars(
+        text(f"SELECT term FROM {fts_table}_terms WHERE term >= :low AND term < :high")
+        .bindparams(low=fragment, high=fragment + "\U0010ffff")
+    ).all()
+    return " OR ".join(fts_string(term) for term in terms) or None
+
+
+def matching_rowids(fts_table: str, match: str):
+    """A subquery (column `id`) of the matching rowids, newest first, read lazily from the index."""
+    fts = table(fts_table, column("rowid", Integer))
+    return (select(fts.c.rowid.label("id"))
+            .where(literal_column(fts_table).op("MATCH")(match))
+            .order_by(fts.c.rowid.desc())
+            .subquery(f"{fts_table}_match"))
+
+
+def window_ids(session: Session, window_stmt, matches, need: int) -> list[int] | None:
+    """The first `need` matching ids among the newest WINDOW rows of `window_stmt` (a select of `id` and the
+    columns `matches` tests, newest first), or None when the window holds fewer: then only the index knows."""
+    rows = window_stmt.limit(WINDOW).subquery("newest")
+    ids = list(session.scalars(select(rows.c.id).where(matches(rows)).order_by(rows.c.id.desc()).limit(need)))
+    return ids if len(ids) == need else None
