@@ -14,11 +14,11 @@ typed, already cleaned and case-folded (or reduced to its digits) by the caller.
 PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes.
 """
 
-from sqlalchemy import Integer, column, literal_column, select, table, text
+from sqlalchemy import Integer, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 # The newest rows a one- or two-character fragment is first looked for in (a cheap, bounded LIKE scan).
-WINDOW = 2000
+WINDOW = 1000
 # The index's tables (not models: migration 0014 creates them on SQLite only); Alembic's comparison skips them.
 FTS_TABLES = ("customers_customer_fts", "orders_repair_order_fts")
 
@@ -62,9 +62,11 @@ def matching_rowids(fts_table: str, match: str):
             .subquery(f"{fts_table}_match"))
 
 
-def window_ids(session: Session, window_stmt, matches, need: int) -> list[int] | None:
-    """The first `need` matching ids among the newest WINDOW rows of `window_stmt` (a select of `id` and the
-    columns `matches` tests, newest first), or None when the window holds fewer: then only the index knows."""
-    rows = window_stmt.limit(WINDOW).subquery("newest")
-    ids = list(session.scalars(select(rows.c.id).where(matches(rows)).order_by(rows.c.id.desc()).limit(need)))
-    return ids if len(ids) == need else None
+def window_ids(session: Session, ids, id_column, matching, need: int) -> list[int] | None:
+    """The first `need` ids of `matching` (a select of matching ids) among the newest WINDOW ids of `ids` (the
+    same rows unfiltered by the fragment), newest first; None when the window holds fewer: then only the index
+    knows. The window is a primary-key range, walked backwards and left as soon as the page is full."""
+    oldest = ids.order_by(id_column.desc()).offset(WINDOW - 1).limit(1).scalar_subquery()
+    found = list(session.scalars(matching.where(id_column >= func.coalesce(oldest, 0))
+                                 .order_by(id_column.desc()).limit(need)))
+    return found if len(found) == need else None

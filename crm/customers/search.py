@@ -49,10 +49,7 @@ def _page(session: Session, stmt, offset: int, limit: int) -> list[Customer]:
 
 def _fts_page(session: Session, fragment: str, offset: int, limit: int) -> list[Customer]:
     if len(fragment) < 3:
-        pattern = like_pattern(fragment)
-        newest = select(Customer.id, Customer.search_text).order_by(Customer.id.desc())
-        ids = window_ids(session, newest, lambda rows: rows.c.search_text.like(pattern, escape="\\"),
-                         offset + limit)
+        ids = window_ids(session, select(Customer.id), Customer.id, like_customer_ids(fragment), offset + limit)
         if ids is not None:
             ids = ids[offset:]
             return _page(session, select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id.desc()),

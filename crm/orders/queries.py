@@ -117,12 +117,11 @@ def _text_page_fts(session: Session, stmt, fragment: str, offset: int, per_page:
     while it is read newest first."""
     if len(fragment) < 3:
         pattern = like_pattern(fragment)
-        newest = (stmt.with_only_columns(RepairOrder.id, RepairOrder.search_text.label("own"),
-                                         Customer.search_text.label("cust"))
-                  .join(Customer, Customer.id == RepairOrder.customer_id).order_by(RepairOrder.id.desc()))
-        ids = window_ids(session, newest, lambda rows: or_(rows.c.own.like(pattern, escape="\\"),
-                                                           rows.c.cust.like(pattern, escape="\\")),
-                         offset + per_page + 1)
+        ids = stmt.with_only_columns(RepairOrder.id)
+        matching = (ids.join(Customer, Customer.id == RepairOrder.customer_id)
+                    .where(or_(RepairOrder.search_text.like(pattern, escape="\\"),
+                               Customer.search_text.like(pattern, escape="\\"))))
+        ids = window_ids(session, ids, RepairOrder.id, matching, offset + per_page + 1)
         if ids is not None:
             return _rows(session, _with_people(select(RepairOrder).where(RepairOrder.id.in_(ids[offset:]))
                                                .order_by(RepairOrder.id.desc())), 0, per_page)
