@@ -90,3 +90,15 @@ def list_jobs() -> None:
     for job in sorted(discover().values(), key=lambda j: j.name):
         summary = next(iter((job.function.__doc__ or "").strip().splitlines()), "")
         click.echo(f"{job.name:<22} {job.schedule:<28} {summary}")
+
+
+@crm_cli.command("rebuild-search-index")
+def rebuild_search_index() -> None:
+    """Index every customer and order again for the search (SQLite's FTS5 tables; docs/search.md)."""
+    from crm.search_index import rebuild
+
+    if rebuild(db.session):
+        db.session.commit()
+        click.echo("Search index rebuilt.")
+    else:
+        click.echo("Nothing to rebuild: PostgreSQL searches with its trigram indexes.")

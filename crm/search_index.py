@@ -70,3 +70,24 @@ def window_ids(session: Session, ids, id_column, matching, need: int) -> list[in
     found = list(session.scalars(matching.where(id_column >= func.coalesce(oldest, 0))
                                  .order_by(id_column.desc()).limit(need)))
     return found if len(found) == need else None
+
+
+# What migration 0014 indexes (the same statements; kept there too, as migrations do not change).
+_END = "char(1, 1)"
+_REINDEX = (
+    "INSERT INTO customers_customer_fts(customers_customer_fts) VALUES ('delete-all')",
+    f"INSERT INTO customers_customer_fts(rowid, text) SELECT id, search_text || {_END} FROM customers_customer",
+    "INSERT INTO orders_repair_order_fts(orders_repair_order_fts) VALUES ('delete-all')",
+    f"INSERT INTO orders_repair_order_fts(rowid, own, cust) SELECT o.id, o.search_text || {_END}, "
+    f"c.search_text || {_END} FROM orders_repair_order o JOIN customers_customer c ON c.id = o.customer_id",
+)
+
+
+def rebuild(session: Session) -> bool:
+    """Index every customer and order again (after restoring a file, or a migration that recreated one of the
+    tables without the triggers). False on PostgreSQL, which has no such index. The caller commits."""
+    if not uses_fts(session):
+        return False
+    for statement in _REINDEX:
+        session.execute(text(statement))
+    return True

@@ -213,3 +213,19 @@ def test_a_search_is_a_fixed_number_of_statements(session, make, count_queries):
             _order_ids(session, typed)
         assert counter.count <= 6, (typed, counter.statements)
     assert session.scalar(select(func.count()).select_from(RepairOrder)) == 30
+
+
+def test_rebuild_indexes_everything_again(app, session, make):
+    customer = make.customer(name="Olena Shevchenko", phone="+380671234567")
+    make.order(customer, model="Galaxy S22")
+    if search_index.uses_fts(session):  # an index that lost its rows (a restored file, a recreated table)
+        for name in search_index.FTS_TABLES:
+            session.execute(text(f"INSERT INTO {name}({name}) VALUES ('delete-all')"))
+        assert search_customers(session, "shev") == ([], False)
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["crm", "rebuild-search-index"])
+    assert result.exit_code == 0, result.output
+    assert ("rebuilt" if search_index.uses_fts(session) else "Nothing to rebuild") in result.output
+    assert [c.id for c in search_customers(session, "shev")[0]] == [customer.id]
+    assert [c.id for c in search_customers(session, "s")[0]] == [customer.id]
+    assert len(_order_ids(session, "s22")[0]) == 1
