@@ -65,8 +65,12 @@ def matching_rowids(fts_table: str, match: str):
 def window_ids(session: Session, ids, id_column, matching, need: int) -> list[int] | None:
     """The first `need` ids of `matching` (a select of matching ids) among the newest WINDOW ids of `ids` (the
     same rows unfiltered by the fragment), newest first; None when the window holds fewer: then only the index
-    knows. The window is a primary-key range, walked backwards and left as soon as the page is full."""
-    oldest = ids.order_by(id_column.desc()).offset(WINDOW - 1).limit(1).scalar_subquery()
+    knows. The window is a primary-key range, walked backwards and left as soon as the page is full.
+
+    SQLite takes the range's lower end as a subquery. PostgreSQL gets it as a number read first: given a
+    subquery it plans the range as a third of the table and hashes the whole customers table into the join."""
+    oldest = ids.order_by(id_column.desc()).offset(WINDOW - 1).limit(1)
+    oldest = oldest.scalar_subquery() if uses_fts(session) else session.scalar(oldest)
     found = list(session.scalars(matching.where(id_column >= func.coalesce(oldest, 0))
                                  .order_by(id_column.desc()).limit(need)))
     return found if len(found) == need else None

@@ -112,19 +112,26 @@ def like_order_ids(fragment: str):
                                             RepairOrder.customer_id.in_(like_customer_ids(fragment))))
 
 
+def _newest_matching(session: Session, stmt, fragment: str, offset: int, per_page: int):
+    """The page from the newest WINDOW orders alone (crm.search_index.window_ids), when it is full there: a
+    common fragment, answered by walking the primary key back a little way. None otherwise."""
+    pattern = like_pattern(fragment)
+    ids = stmt.with_only_columns(RepairOrder.id)
+    matching = (ids.join(Customer, Customer.id == RepairOrder.customer_id)
+                .where(or_(RepairOrder.search_text.like(pattern, escape="\\"),
+                           Customer.search_text.like(pattern, escape="\\"))))
+    found = window_ids(session, ids, RepairOrder.id, matching, offset + per_page + 1)
+    if found is None:
+        return None
+    return _rows(session, _with_people(select(RepairOrder).where(RepairOrder.id.in_(found[offset:]))
+                                       .order_by(RepairOrder.id.desc())), 0, per_page)
+
+
 def _text_page_fts(session: Session, stmt, fragment: str, offset: int, per_page: int):
     """SQLite: the newest matching orders from the FTS5 index (crm.search_index), the other filters applied
-    while it is read newest first."""
-    if len(fragment) < 3:
-        pattern = like_pattern(fragment)
-        ids = stmt.with_only_columns(RepairOrder.id)
-        matching = (ids.join(Customer, Customer.id == RepairOrder.customer_id)
-                    .where(or_(RepairOrder.search_text.like(pattern, escape="\\"),
-                               Customer.search_text.like(pattern, escape="\\"))))
-        ids = window_ids(session, ids, RepairOrder.id, matching, offset + per_page + 1)
-        if ids is not None:
-            return _rows(session, _with_people(select(RepairOrder).where(RepairOrder.id.in_(ids[offset:]))
-                                               .order_by(RepairOrder.id.desc())), 0, per_page)
+    while it is read newest first; a one- or two-character fragment tries the newest orders first."""
+    if len(fragment) < 3 and (page := _newest_matching(session, stmt, fragment, offset, per_page)) is not None:
+        return page
     match = match_expression(session, "orders_repair_order_fts", fragment)
     if match is None:
         return [], False
@@ -134,9 +141,13 @@ def _text_page_fts(session: Session, stmt, fragment: str, offset: int, per_page:
 
 
 def _text_page_union(session: Session, stmt, fragment: str, offset: int, per_page: int):
-    """PostgreSQL: the orders matching by their own text and those of matching customers, each half newest
-    first from its own index (the orders' trigram index; the customers' trigram index, then orders by
-    customer), merged. An OR of the two reads the whole orders table when few match."""
+    """PostgreSQL: a common fragment fills its page from the newest orders; otherwise the orders matching by
+    their own text and those of matching customers, each half newest first from its own index (the orders'
+    trigram index; the customers' trigram index, then orders by customer), merged. An OR of the two read the
+    whole orders table when few matched; the UNION alone collects every order of every matching customer
+    when many do."""
+    if (page := _newest_matching(session, stmt, fragment, offset, per_page)) is not None:
+        return page
     pattern = like_pattern(fragment)
     halves = [stmt.where(RepairOrder.search_text.like(pattern, escape="\\")),
               stmt.where(RepairOrder.customer_id.in_(like_customer_ids(fragment)))]
