@@ -47,6 +47,8 @@ LATIN_NAMES = ["shev", "olena", "kovalchuk", "iryna moroz", "tkach"]
 CYRILLIC_NAMES = ["шевч", "олена", "ковальчук", "ірина мороз", "ткач"]
 BROAD_FRAGMENTS = ["enko", "енко", "38067", "olena"]  # enough matches for a page 5
 NO_MATCH = ["zzqx", "0000000000", "щщщ"]
+# What the live search sends after the first keystrokes: common ones, and rare ones (no match in the data).
+SHORT_FRAGMENTS = ["ол", "о", "05", "7", "k", "ț", "щщ", "q"]
 TABLES_TO_EXPLAIN = ("customers_customer", "orders_repair_order", "orders_sale", "orders_catalogue_item",
                      "orders_payment", "orders_refund")
 
@@ -77,6 +79,8 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("customers: page 5 of a search", q("/customers", BROAD_FRAGMENTS, "&page=5"),
                  explain=("/customers?q=enko&page=5",)),
         Scenario("customers: no match", q("/customers", NO_MATCH), explain=("/customers?q=zzqx",)),
+        Scenario("customers: 1-2 characters", q("/customers", SHORT_FRAGMENTS),
+                 explain=("/customers?q=ол", "/customers?q=ț")),
         Scenario("customer profile", [f"/customers/{i}" for i in customer_ids]),
         Scenario("orders: no filter", ["/orders", "/orders?page=2", "/orders?page=3"], explain=("/orders",)),
         Scenario("orders: status, open ones", ["/orders?status=open"] + statuses(OPEN_STATUSES),
@@ -84,6 +88,9 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("orders: status, closed ones", statuses(CLOSED_STATUSES),
                  explain=("/orders?status=picked_up",)),
         Scenario("orders: text, phone fragment", q("/orders", PHONE_FRAGMENTS), explain=("/orders?q=067123",)),
+        Scenario("orders: text, name fragment", q("/orders", LATIN_NAMES + CYRILLIC_NAMES)),
+        Scenario("orders: text, no match", q("/orders", NO_MATCH), explain=("/orders?q=zzqx",)),
+        Scenario("orders: text, 1-2 characters", q("/orders", SHORT_FRAGMENTS), explain=("/orders?q=ț",)),
         Scenario("orders: text, order number", q("/orders", order_numbers), explain=q("/orders", order_numbers[:1])),
         Scenario("orders: technician queue", ["/orders/queue", "/orders/queue?page=2"], role=Role.TECHNICIAN,
                  explain=("/orders/queue",)),

@@ -170,3 +170,15 @@ def restore_command(path: Path, yes: bool) -> None:
     if restored.candidate.older:
         click.echo("The backup is older than this version of the CRM: run `flask --app wsgi db upgrade` before "
                    "starting the app.")
+
+
+@crm_cli.command("rebuild-search-index")
+def rebuild_search_index() -> None:
+    """Index every customer and order again for the search (SQLite's FTS5 tables; docs/search.md)."""
+    from crm.search_index import rebuild
+
+    if rebuild(db.session):
+        db.session.commit()
+        click.echo("Search index rebuilt.")
+    else:
+        click.echo("Nothing to rebuild: PostgreSQL searches with its trigram indexes.")

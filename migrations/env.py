@@ -52,6 +52,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    from crm.search_index import is_search_index_table
+
+    return not (type_ == "table" and is_search_index_table(name))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -94,6 +100,8 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The FTS5 search tables of 0014 are not models: autogenerate must not propose dropping them.
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -12,11 +12,17 @@ from flask_migrate import downgrade, upgrade
 
 from crm import create_app
 from crm.extensions import db, migrate
+from crm.search_index import is_search_index_table
+
+
+def _not_search_index(name, type_, parent_names) -> bool:
+    return not (type_ == "table" and is_search_index_table(name))
 
 
 def schema_differences(engine, metadata) -> list:
     with engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": _not_search_index})
+        return compare_metadata(context, metadata)
 
 
 def test_migrated_database_matches_the_models(app):
@@ -61,7 +67,8 @@ def fresh_app():
 
 
 def table_names(engine) -> set[str]:
-    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    return {name for name in sa.inspect(engine).get_table_names()
+            if name != "alembic_version" and not is_search_index_table(name)}
 
 
 def test_downgrade_to_base_and_upgrade_again(fresh_app):
@@ -86,3 +93,44 @@ def test_a_new_shop_has_its_loyalty_settings_row_with_the_programs_defaults(app_
     program = db.session.get(Program, 1)
     assert program is not None
     assert {name: getattr(program, name) for name in PROGRAM_DEFAULTS} == PROGRAM_DEFAULTS
+
+
+def _search_index_objects(engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.scalars(sa.text("SELECT name FROM sqlite_master WHERE name LIKE '%\\_fts%' ESCAPE '\\'")))
+
+
+def test_search_index_is_built_from_existing_rows_and_dropped_by_its_downgrade(fresh_app):
+    """0014 backfills the FTS5 tables from the customers and orders already there; its downgrade drops the
+    tables and the triggers, and upgrading again rebuilds them."""
+    from crm.customers.search import search_customers
+    from crm.orders.queries import OrderFilters, list_orders
+
+    with fresh_app.app_context():
+        engine = db.engine
+        upgrade(revision="0012_staff_language")
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO customers_customer (id, phone, name, search_text, service_consent, marketing_consent, "
+                "notes, preferred_channel, created_at, updated_at) VALUES (7, '+380671234567', 'Ștefan', "
+                "'ștefan 380671234567 0671234567', 1, 0, '', 'auto', '2026-01-01', '2026-01-01')"))
+            connection.execute(sa.text(
+                "INSERT INTO orders_repair_order (id, number, customer_id, device_type, brand, model, serial_number, "
+                "imei, condition, accessories, problem, priority, warranty_days, repair_kind, status, quote_version, "
+                "tracking_token, search_text, created_at, updated_at) VALUES (3, 'R-00003', 7, 'phone', 'Apple', "
+                "'iPhone 12', '', '', '', '', 'screen', 0, 90, '', 'received', 0, 'tok', 'r-00003 apple iphone 12', "
+                "'2026-01-01', '2026-01-01')"))
+        assert _search_index_objects(engine) == set()
+        upgrade()
+        assert len(_search_index_objects(engine)) >= 10  # 2 tables, 2 vocabularies, 6 triggers, shadow tables
+        assert [c.id for c in search_customers(db.session, "ștef")[0]] == [7]
+        assert [c.id for c in search_customers(db.session, "ș")[0]] == [7]
+        for typed in ("iphone", "0671", "ștef", "ș"):
+            assert [o.id for o in list_orders(db.session, OrderFilters(text=typed), tz=None)[0]] == [3], typed
+        db.session.remove()
+
+        downgrade(revision="0012_staff_language")
+        assert _search_index_objects(engine) == set()
+        upgrade()
+        assert [c.id for c in search_customers(db.session, "380671")[0]] == [7]
+        db.session.remove()

@@ -66,7 +66,7 @@ def test_no_module_reads_numbers_its_own_way():
     or isdecimal() to call int() next: crm.numbers says what a number is. The modules listed use isdigit()
     for something else."""
     other_uses = {
-        "customers/service.py",  # the digits of a phone-looking search, matched as text
+        "customers/search.py",  # the digits of a phone-looking search, matched as text
         "customers/phones.py",  # the digits of a number phonenumbers has already parsed
         "orders/queries.py",  # "does it end in a digit", to try an exact order number
         "orders/device.py",  # IMEI check digits, after isascii()

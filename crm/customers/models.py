@@ -11,7 +11,7 @@ class Customer(db.Model):
     __tablename__ = "customers_customer"
     __table_args__ = (
         # Substring search by any fragment of the phone or the name. PostgreSQL answers
-        # LIKE '%...%' from a trigram index; SQLite gets a plain index (a scan of one narrow column).
+        # LIKE '%...%' from a trigram index; SQLite from the FTS5 table of migration 0014 (docs/search.md).
         Index(
             "ix_customers_customer_search_text_trgm",
             "search_text",

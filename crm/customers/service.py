@@ -1,6 +1,5 @@
 """Customer rules: one customer per phone number, consent with its time, search by any fragment."""
 
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -9,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm.customers import search
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
@@ -16,7 +16,6 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.notifications.outbox import CHANNEL_ORDER, MARKETING_WITHDRAWN, SERVICE_WITHDRAWN, cancel_unsent
 from crm.shop_time import mmdd
-from crm.text import CONTROL_CHARACTERS
 
 
 class CustomerError(RuleError):
@@ -131,32 +130,6 @@ def update_customer(session: Session, customer: Customer, data: CustomerData, *,
     return customer
 
 
-_PHONE_LIKE = re.compile(r"^[\d\s+()./-]+$")
-
-
-def search_pattern(query: str) -> str | None:
-    """The LIKE pattern for what the desk typed: phone-looking input matches on digits only."""
-    text = CONTROL_CHARACTERS.sub("", query or "").strip()[:100]
-    if not text:
-        return None
-    if _PHONE_LIKE.match(text):
-        text = "".join(ch for ch in text if ch.isdigit())
-        if not text:
-            return None
-    else:
-        text = text.casefold()
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_customers(session: Session, query: str, *, page: int = 1, per_page: int = 25) -> tuple[list[Customer], bool]:
-    """A page of customers matching any fragment of phone, name or e-mail, newest first.
-
-    Returns the page and whether a next page exists (no COUNT over the whole table)."""
-    stmt = select(Customer)
-    pattern = search_pattern(query)
-    if pattern:
-        stmt = stmt.where(Customer.search_text.like(pattern, escape="\\"))
-    page = max(page, 1)
-    rows = list(session.scalars(stmt.order_by(Customer.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
-    return rows[:per_page], len(rows) > per_page
+# Search lives in crm.customers.search; these names stay for the callers that import them from here.
+search_customers = search.search_customers
+search_pattern = search.search_pattern

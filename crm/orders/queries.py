@@ -3,15 +3,16 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.customers.models import Customer
-from crm.customers.service import search_pattern
+from crm.customers.search import like_customer_ids, search_fragment
 from crm.loyalty.models import Account, Tier
 from crm.numbers import whole_number
 from crm.orders.models import OrderStatusChange, QuoteDecision, RepairOrder
 from crm.orders.status import Status
+from crm.search_index import like_pattern, match_expression, matching_rowids, uses_fts, window_ids
 from crm.shop_time import day_bounds_utc
 
 QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
@@ -23,7 +24,11 @@ def _with_people(stmt):
 
 
 def _page(session: Session, stmt, page: int, per_page: int):
-    rows = list(session.scalars(stmt.offset((max(page, 1) - 1) * per_page).limit(per_page + 1)).unique())
+    return _rows(session, stmt, (max(page, 1) - 1) * per_page, per_page)
+
+
+def _rows(session: Session, stmt, offset: int, per_page: int):
+    rows = list(session.scalars(stmt.offset(offset).limit(per_page + 1)).unique())
     return rows[:per_page], len(rows) > per_page
 
 
@@ -83,8 +88,7 @@ def _order_with_number(session: Session, text: str) -> int | None:
     return session.scalar(select(RepairOrder.id).where(RepairOrder.number == number))
 
 
-def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
-    """The desk's order list, newest first; dates are shop-local days of intake."""
+def _filtered(filters: OrderFilters, *, tz):
     stmt = select(RepairOrder)
     if filters.status == "open":
         stmt = stmt.where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES] + [Status.READY.value]))
@@ -98,15 +102,74 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
         stmt = stmt.where(RepairOrder.created_at >= day_bounds_utc(filters.date_from, tz)[0])
     if filters.date_to:
         stmt = stmt.where(RepairOrder.created_at < day_bounds_utc(filters.date_to, tz)[1])
-    pattern = search_pattern(filters.text)
+    return stmt
+
+
+def like_order_ids(fragment: str):
+    """Orders whose own search_text or whose customer's contains the fragment: the plain LIKE (the reference
+    the indexed paths are tested against)."""
+    return select(RepairOrder.id).where(or_(RepairOrder.search_text.like(like_pattern(fragment), escape="\\"),
+                                            RepairOrder.customer_id.in_(like_customer_ids(fragment))))
+
+
+def _newest_matching(session: Session, stmt, fragment: str, offset: int, per_page: int):
+    """The page from the newest WINDOW orders alone (crm.search_index.window_ids), when it is full there: a
+    common fragment, answered by walking the primary key back a little way. None otherwise."""
+    pattern = like_pattern(fragment)
+    ids = stmt.with_only_columns(RepairOrder.id)
+    matching = (ids.join(Customer, Customer.id == RepairOrder.customer_id)
+                .where(or_(RepairOrder.search_text.like(pattern, escape="\\"),
+                           Customer.search_text.like(pattern, escape="\\"))))
+    found = window_ids(session, ids, RepairOrder.id, matching, offset + per_page + 1)
+    if found is None:
+        return None
+    return _rows(session, _with_people(select(RepairOrder).where(RepairOrder.id.in_(found[offset:]))
+                                       .order_by(RepairOrder.id.desc())), 0, per_page)
+
+
+def _text_page_fts(session: Session, stmt, fragment: str, offset: int, per_page: int):
+    """SQLite: the newest matching orders from the FTS5 index (crm.search_index), the other filters applied
+    while it is read newest first; a one- or two-character fragment tries the newest orders first."""
+    if len(fragment) < 3 and (page := _newest_matching(session, stmt, fragment, offset, per_page)) is not None:
+        return page
+    match = match_expression(session, "orders_repair_order_fts", fragment)
+    if match is None:
+        return [], False
+    found = matching_rowids("orders_repair_order_fts", match)
+    return _rows(session, _with_people(stmt.join(found, found.c.id == RepairOrder.id).order_by(found.c.id.desc())),
+                 offset, per_page)
+
+
+def _text_page_union(session: Session, stmt, fragment: str, offset: int, per_page: int):
+    """PostgreSQL: a common fragment fills its page from the newest orders; otherwise the orders matching by
+    their own text and those of matching customers, each half newest first from its own index (the orders'
+    trigram index; the customers' trigram index, then orders by customer), merged. An OR of the two read the
+    whole orders table when few matched; the UNION alone collects every order of every matching customer
+    when many do."""
+    if (page := _newest_matching(session, stmt, fragment, offset, per_page)) is not None:
+        return page
+    pattern = like_pattern(fragment)
+    halves = [stmt.where(RepairOrder.search_text.like(pattern, escape="\\")),
+              stmt.where(RepairOrder.customer_id.in_(like_customer_ids(fragment)))]
+    newest = [half.with_only_columns(RepairOrder.id).order_by(RepairOrder.id.desc()).limit(offset + per_page + 1)
+              for half in halves]
+    ids = union(*newest).subquery("matching")
+    return _rows(session, _with_people(select(RepairOrder).join(ids, ids.c.id == RepairOrder.id)
+                                       .order_by(RepairOrder.id.desc())), offset, per_page)
+
+
+def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
+    """The desk's order list, newest first; dates are shop-local days of intake."""
+    stmt = _filtered(filters, tz=tz)
+    fragment = search_fragment(filters.text)
     exact = _order_with_number(session, filters.text)
     if exact is not None:
         # The desk typed a whole order number: answer from the unique index, not a scan.
         stmt = stmt.where(RepairOrder.id == exact)
-    elif pattern:
-        matching_customers = select(Customer.id).where(Customer.search_text.like(pattern, escape="\\"))
-        stmt = stmt.where(or_(RepairOrder.search_text.like(pattern.casefold(), escape="\\"),
-                              RepairOrder.customer_id.in_(matching_customers)))
+    elif fragment:
+        offset = (max(page, 1) - 1) * per_page
+        text_page = _text_page_fts if uses_fts(session) else _text_page_union
+        return text_page(session, stmt, fragment, offset, per_page)
     stmt = stmt.order_by(RepairOrder.id.desc())
     return _page(session, _with_people(stmt), page, per_page)
 

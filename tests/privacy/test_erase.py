@@ -15,11 +15,13 @@ from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.extensions import db
 from crm.loyalty.models import Account, LedgerEntry
+from crm.orders import queries as order_queries
 from crm.orders.models import RepairOrder
 from crm.privacy import erase
 from crm.reports import loyalty as report
 from crm.sales import checkout
 from crm.sales.models import Payment, Refund, Sale
+from crm.shop_time import shop_tz
 from tests import factories
 from tests.conftest import csrf_token
 from tests.factories import sales as shop
@@ -79,6 +81,10 @@ def test_a_rich_customer_leaves_no_personal_value_anywhere(session):
     assert not result.already
     left = {value: _found(session, value) for value in values}
     assert {value: hits for value, hits in left.items() if hits} == {}
+    for fragment in (NAME, "Erasova", PHONE[-7:], EMAIL, "SN-130001"):  # nor in the search indexes
+        assert customer_service.search_customers(session, fragment)[0] == [], fragment
+        orders = order_queries.list_orders(session, order_queries.OrderFilters(text=fragment), tz=shop_tz())
+        assert orders[0] == [], fragment
     assert _found(session, "Petro Keepenko") and _found(session, "petro@example.com")
     assert other.name == "Petro Keepenko"
 

@@ -1,0 +1,97 @@
+"""Substring search that does not grow with the data: the FTS5 trigram indexes of migration 0014 (SQLite).
+
+Semantics (the same as the LIKE queries they replace, docs/search.md): a row matches when its case-folded
+`search_text` contains the fragment as a substring, character for character. The fragment is what the desk
+typed, already cleaned and case-folded (or reduced to its digits) by the caller.
+
+- 3+ characters: an FTS5 phrase of the fragment's trigrams ("" doubles a quote), read newest rowid first,
+  so a page stops after its rows (ORDER BY rowid DESC is answered by the index).
+- 1-2 characters: first the newest WINDOW rows are checked with LIKE (a short fragment is usually common:
+  the page is full there and exact, because it is the newest matches); otherwise the trigrams that begin
+  with the fragment are read from the index's vocabulary and OR-ed into one MATCH. The indexed values end
+  with two U+0001 characters, so every occurrence of a short fragment begins one of them.
+
+PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes.
+"""
+
+from sqlalchemy import Integer, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+# The newest rows a one- or two-character fragment is first looked for in (a cheap, bounded LIKE scan).
+WINDOW = 1000
+# The index's tables (not models: migration 0014 creates them on SQLite only); Alembic's comparison skips them.
+FTS_TABLES = ("customers_customer_fts", "orders_repair_order_fts")
+
+
+def is_search_index_table(name: str) -> bool:
+    """The FTS tables, their vocabularies and FTS5's shadow tables (…_data, _idx, _docsize, _config)."""
+    return any(name == fts or name.startswith(fts + "_") for fts in FTS_TABLES)
+
+
+def uses_fts(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def like_pattern(fragment: str) -> str:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def fts_string(value: str) -> str:
+    """An FTS5 string literal: the whole value as one phrase, whatever characters it holds."""
+    return '"' + value.replace('"', '""') + '"'
+
+
+def match_expression(session: Session, fts_table: str, fragment: str) -> str | None:
+    """What to MATCH for the fragment; None when no row can match."""
+    if len(fragment) >= 3:
+        return fts_string(fragment)
+    terms = session.scalars(
+        text(f"SELECT term FROM {fts_table}_terms WHERE term >= :low AND term < :high")
+        .bindparams(low=fragment, high=fragment + "\U0010ffff")
+    ).all()
+    return " OR ".join(fts_string(term) for term in terms) or None
+
+
+def matching_rowids(fts_table: str, match: str):
+    """A subquery (column `id`) of the matching rowids, newest first, read lazily from the index."""
+    fts = table(fts_table, column("rowid", Integer))
+    return (select(fts.c.rowid.label("id"))
+            .where(literal_column(fts_table).op("MATCH")(match))
+            .order_by(fts.c.rowid.desc())
+            .subquery(f"{fts_table}_match"))
+
+
+def window_ids(session: Session, ids, id_column, matching, need: int) -> list[int] | None:
+    """The first `need` ids of `matching` (a select of matching ids) among the newest WINDOW ids of `ids` (the
+    same rows unfiltered by the fragment), newest first; None when the window holds fewer: then only the index
+    knows. The window is a primary-key range, walked backwards and left as soon as the page is full.
+
+    SQLite takes the range's lower end as a subquery. PostgreSQL gets it as a number read first: given a
+    subquery it plans the range as a third of the table and hashes the whole customers table into the join."""
+    oldest = ids.order_by(id_column.desc()).offset(WINDOW - 1).limit(1)
+    oldest = oldest.scalar_subquery() if uses_fts(session) else session.scalar(oldest)
+    found = list(session.scalars(matching.where(id_column >= func.coalesce(oldest, 0))
+                                 .order_by(id_column.desc()).limit(need)))
+    return found if len(found) == need else None
+
+
+# What migration 0014 indexes (the same statements; kept there too, as migrations do not change).
+_END = "char(1, 1)"
+_REINDEX = (
+    "INSERT INTO customers_customer_fts(customers_customer_fts) VALUES ('delete-all')",
+    f"INSERT INTO customers_customer_fts(rowid, text) SELECT id, search_text || {_END} FROM customers_customer",
+    "INSERT INTO orders_repair_order_fts(orders_repair_order_fts) VALUES ('delete-all')",
+    f"INSERT INTO orders_repair_order_fts(rowid, own, cust) SELECT o.id, o.search_text || {_END}, "
+    f"c.search_text || {_END} FROM orders_repair_order o JOIN customers_customer c ON c.id = o.customer_id",
+)
+
+
+def rebuild(session: Session) -> bool:
+    """Index every customer and order again (after restoring a file, or a migration that recreated one of the
+    tables without the triggers). False on PostgreSQL, which has no such index. The caller commits."""
+    if not uses_fts(session):
+        return False
+    for statement in _REINDEX:
+        session.execute(text(statement))
+    return True
