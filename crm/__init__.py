@@ -75,7 +75,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm import main
+    from crm import audit_views, main
     from crm.auth import bp as auth_bp
     from crm.catalogue import bp as catalogue_bp
     from crm.customers import bp as customers_bp
@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.sales import bp as sales_bp
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(customer_public_bp)
