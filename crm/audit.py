@@ -46,7 +46,7 @@ SETTINGS_AREAS = ("loyalty", "notifications", "reminders", "staff")  # what the 
 
 # The area of a setting change, from its subject's first part ("tier:2" -> loyalty); anything else: loyalty.
 _AREA_OF_SUBJECT = {"staff": "staff", "message_template": "notifications", "notification_settings": "notifications",
-                    "reminders": "reminders", "checkup": "reminders"}
+                    "reminders": "reminders", "checkup": "reminders", "customer": "privacy", "customers": "privacy"}
 
 
 class AuditEntry(db.Model):

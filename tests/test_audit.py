@@ -40,7 +40,8 @@ def test_record_writes_an_action_with_json_details_and_refuses_an_unknown_area(s
 
 def test_a_setting_change_keeps_its_area_from_the_subject(session, manager):
     for subject, area in [("tier:2", "loyalty"), ("staff:olena", "staff"), ("checkup:battery", "reminders"),
-                          ("message_template:welcome:sms:en", "notifications")]:
+                          ("message_template:welcome:sms:en", "notifications"), ("customer:3", "privacy"),
+                          ("customers", "privacy")]:
         assert audit.record_change(session, subject, "x", 1, 2, manager).area == area
 
 

@@ -15,7 +15,8 @@ branch_labels = None
 depends_on = None
 
 # The area of the rows written before this migration, from their subject's first part (crm.audit._AREA_OF_SUBJECT).
-_AREAS = {'staff': 'staff', 'message_template': 'notifications', 'reminders': 'reminders', 'checkup': 'reminders'}
+_AREAS = {'staff': 'staff', 'message_template': 'notifications', 'reminders': 'reminders', 'checkup': 'reminders',
+          'customer': 'privacy', 'customers': 'privacy'}
 
 
 def upgrade():
