@@ -86,3 +86,22 @@ def test_a_new_shop_has_its_loyalty_settings_row_with_the_programs_defaults(app_
     program = db.session.get(Program, 1)
     assert program is not None
     assert {name: getattr(program, name) for name in PROGRAM_DEFAULTS} == PROGRAM_DEFAULTS
+
+
+def test_the_change_logs_rows_get_their_area_when_it_becomes_the_audit_log(fresh_app):
+    """Migration 0015: the rows written before it keep their meaning under the new "what" filter."""
+    with fresh_app.app_context():
+        upgrade(revision="0012_staff_language")
+        with db.engine.begin() as conn:
+            for subject in ("program", "tier:2", "staff:olena", "message_template:welcome:sms:en", "checkup:battery",
+                            "reminders", "customer:7"):
+                conn.execute(sa.text("INSERT INTO loyalty_audit (subject, field, old_value, new_value, created_at) "
+                                     "VALUES (:s, 'x', '', '', CURRENT_TIMESTAMP)"), {"s": subject})
+        upgrade()
+        with db.engine.connect() as conn:
+            areas = dict(conn.execute(sa.text("SELECT subject, area FROM loyalty_audit")).all())
+            actions = set(conn.execute(sa.text("SELECT action FROM loyalty_audit")).scalars())
+    assert areas == {"program": "loyalty", "tier:2": "loyalty", "staff:olena": "staff",
+                     "message_template:welcome:sms:en": "notifications", "checkup:battery": "reminders",
+                     "reminders": "reminders", "customer:7": "privacy"}
+    assert actions == {"change"}
