@@ -84,9 +84,11 @@ def record_change(session: Session, subject: str, field: str, old, new, actor: S
 
 
 def record(session: Session, actor: StaffUser | None, action: str, target_type: str, target_id, details=None, *,
-           area: str, now: datetime | None = None) -> AuditEntry:
+           area: str | None = None, now: datetime | None = None) -> AuditEntry:
     """Something was done to ``target_type:target_id`` (a refund, a points adjustment, an export, an erasure):
-    ``details`` (a dict, stored as JSON, or a text) say what; never personal data that an erasure must remove."""
+    ``details`` (a dict, stored as JSON, or a text) say what; never personal data that an erasure must remove.
+    ``area`` defaults to the target's (``customer`` -> privacy, ``staff`` -> staff)."""
+    area = area or _AREA_OF_SUBJECT.get(target_type)
     if area not in AREAS:
         raise ValueError(f"unknown audit area {area}")
     text = details if isinstance(details, str) else json.dumps(details or {}, ensure_ascii=False, sort_keys=True,

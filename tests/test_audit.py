@@ -36,6 +36,9 @@ def test_record_writes_an_action_with_json_details_and_refuses_an_unknown_area(s
     assert json.loads(entry.new_value) == {"files": 3, "name": "Олена"}
     with pytest.raises(ValueError):
         audit.record(session, manager, "export", "customer", 7, area="nowhere")
+    assert audit.record(session, manager, "erase", "customer", 7).area == "privacy"  # the target's area
+    with pytest.raises(ValueError):
+        audit.record(session, manager, "export", "something", 7)  # no area of its own: say which
 
 
 def test_a_setting_change_keeps_its_area_from_the_subject(session, manager):
