@@ -159,3 +159,17 @@ def test_no_code_path_updates_or_deletes_an_audit_row():
         text = path.read_text(encoding="utf-8")
         for verb in ("update(AuditEntry", "delete(AuditEntry", "session.delete(entry"):
             assert verb not in text, (path, verb)
+
+
+@pytest.mark.parametrize("statement", ["UPDATE loyalty_audit SET new_value = 'forged'",
+                                       "DELETE FROM loyalty_audit"])
+def test_the_database_refuses_to_change_or_remove_an_audit_row(session, manager, statement):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    audit.record(session, manager, "refund", "refund", "RF-00001", {"amount_minor": 100}, area="refunds")
+    session.commit()
+    with pytest.raises(DatabaseError, match="append-only"):
+        session.execute(text(statement))
+    session.rollback()
+    assert [r.new_value for r in rows(session, "refunds")] == ['{"amount_minor": 100}']

@@ -19,6 +19,41 @@ _AREAS = {'staff': 'staff', 'message_template': 'notifications', 'reminders': 'r
           'customer': 'privacy', 'customers': 'privacy'}
 
 
+# Append-only: the database itself refuses to change or remove an audit row. A later migration that rebuilds the
+# table on SQLite (batch_alter_table "move and copy") drops these triggers and must create them again.
+_REFUSAL = "the audit log is append-only"
+_SQLITE_TRIGGERS = {
+    'loyalty_audit_no_update': f"CREATE TRIGGER loyalty_audit_no_update BEFORE UPDATE ON loyalty_audit "
+                               f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END",
+    'loyalty_audit_no_delete': f"CREATE TRIGGER loyalty_audit_no_delete BEFORE DELETE ON loyalty_audit "
+                               f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}'); END",
+}
+_PG_FUNCTION = ("CREATE FUNCTION loyalty_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+                f"$$ BEGIN RAISE EXCEPTION '{_REFUSAL}'; END $$")
+_PG_TRIGGER = ("CREATE TRIGGER loyalty_audit_append_only BEFORE UPDATE OR DELETE ON loyalty_audit "
+               "FOR EACH ROW EXECUTE FUNCTION loyalty_audit_append_only()")
+
+
+def _create_triggers():
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        op.execute(_PG_FUNCTION)
+        op.execute(_PG_TRIGGER)
+    elif dialect == 'sqlite':
+        for statement in _SQLITE_TRIGGERS.values():
+            op.execute(statement)
+
+
+def _drop_triggers():
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS loyalty_audit_append_only ON loyalty_audit")
+        op.execute("DROP FUNCTION IF EXISTS loyalty_audit_append_only()")
+    elif dialect == 'sqlite':
+        for name in _SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def upgrade():
     op.create_table('customers_consent_change',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,9 +84,11 @@ def upgrade():
     for prefix, area in _AREAS.items():
         op.execute(audit.update().where(sa.or_(audit.c.subject == prefix, audit.c.subject.like(prefix + ':%')))
                    .values(area=area))
+    _create_triggers()
 
 
 def downgrade():
+    _drop_triggers()
     with op.batch_alter_table('loyalty_audit', schema=None) as batch_op:
         batch_op.drop_index('ix_loyalty_audit_actor_id_created_at')
         batch_op.drop_index('ix_loyalty_audit_area_created_at')
