@@ -4,9 +4,9 @@ exported or erased a customer's data), what, and when.
 Append-only: rows are only ever added (``record`` and ``record_change``), in the same transaction as the change
 they describe and by the service that makes it; no code path updates or deletes one, and the database refuses to
 (triggers from migration 0015 on PostgreSQL and SQLite; the tests and the benchmark lift them to empty tables).
-The table keeps the name it had as the loyalty settings' change log (``loyalty_audit``). It lives here, below the modules that write to
-it, so that every module can write to it without importing another. It names StaffUser only as a string:
-importing crm.auth here would import the auth views, which import this module.
+The table keeps the name it had as the loyalty settings' change log (``loyalty_audit``). It lives here, below the
+modules that write to it, so that every module can write to it without importing another. It names StaffUser only
+as a string: importing crm.auth here would import the auth views, which import this module.
 
 A row: ``area`` (which part of the shop: the manager's "what" filter), ``action`` ("change" for a setting, or what
 happened: "refund", "adjust", ...), ``subject`` (what it happened to, "type:id"), ``field`` (the setting changed,
