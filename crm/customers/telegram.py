@@ -119,10 +119,14 @@ def receive_update(session: Session, update_: object, *, now: datetime | None = 
 
 def stop_marketing(session: Session, chat_id: str, *, now: datetime | None = None) -> str:
     """A chat sent "/stop": the customer it is linked to no longer gets marketing messages (a row of the consent
-    history, source Telegram; service messages still come). A chat linked to no one changes nothing."""
+    history, source Telegram; service messages still come) and the chat is told so. A chat linked to no one, or
+    whose customer had stopped them already, changes nothing and gets no answer."""
     customers = list(session.scalars(select(Customer).where(Customer.telegram_chat_id == chat_id)
                                      .order_by(Customer.id).with_for_update()))
+    now = now or utcnow()
     changed = [customer for customer in customers if unsubscribe(session, customer, source=TELEGRAM)]
+    for customer in changed:
+        _reply(session, customer, chat_id, "telegram_stopped", key=f"telegram:stopped:{customer.id}:{now.isoformat()}")
     return STOPPED if changed else IGNORED
 
 

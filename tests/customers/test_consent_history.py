@@ -122,12 +122,15 @@ def test_stop_from_the_linked_telegram_chat_withdraws_marketing_consent(app, cli
         assert (greeting.status, greeting.last_error) == ("skipped", UNSUBSCRIBED)
 
 
-def test_stop_twice_records_one_change(session):
+def test_stop_twice_records_one_change_and_answers_once(app, session, monkeypatch):
+    monkeypatch.setitem(app.config, "TELEGRAM_BOT_TOKEN", "42:bot-token")
     customer = factories.customer(marketing_consent=True)
     customer.telegram_chat_id = "42"
     assert telegram.stop_marketing(session, "42") == telegram.STOPPED
     assert telegram.stop_marketing(session, "42") == telegram.IGNORED
     assert [r for r in history(session, customer.id) if r[2] == "telegram"] == [("marketing", False, "telegram", None)]
+    answers = session.scalars(select(OutboxMessage).where(OutboxMessage.event == "telegram_stopped")).all()
+    assert [(m.channel, m.address, m.kind, m.status) for m in answers] == [("telegram", "42", "service", "pending")]
 
 
 def test_the_customer_page_shows_the_history_newest_first(app, client, auth):
