@@ -87,6 +87,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Calls per API token (crm/api); a sync of a few thousand rows at 200 a page stays well within it.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    WIDGET_RATE_LIMIT = os.environ.get("WIDGET_RATE_LIMIT", "10 per minute")  # widget look-ups per address
+    API_MAX_BODY_BYTES = 64 * 1024  # a request body to the API larger than this is refused (413)
     TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "30 per minute")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -130,6 +134,10 @@ class Config:
     REVIEW_URL = os.environ.get("REVIEW_URL", "").strip()
     # Reports: a member is active with a paid sale in this many days before the end of the report's range.
     REPORT_ACTIVE_DAYS = int(os.environ.get("REPORT_ACTIVE_DAYS", "90"))
+    # The daily backup job (SQLite only; README "Backups"): the folder (empty: "backups" beside the database file)
+    # and how many of its daily copies to keep (the oldest beyond that are deleted; at least 1).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", "").strip()
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
 
     BOOTSTRAP_SERVE_LOCAL = True
     PAGE_SIZE = 25
@@ -155,6 +163,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "1000 per minute"
     TRACKING_RATE_LIMIT = "1000 per minute"
+    WIDGET_RATE_LIMIT = "1000 per minute"
     PUBLIC_BASE_URL = "https://crm.example.test"
     # The suite's expectations do not follow the machine's SHOP_COUNTRY or DEFAULT_LOCALE.
     CURRENCY, PHONE_REGION, SHOP_TIMEZONE, BABEL_DEFAULT_LOCALE = "UAH", "UA", "Europe/Kyiv", "en"

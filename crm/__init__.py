@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm import audit_views, main
+    from crm.api import init_app as init_api
     from crm.auth import bp as auth_bp
     from crm.catalogue import bp as catalogue_bp
     from crm.customers import bp as customers_bp
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_public_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
+    init_api(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -130,6 +132,7 @@ def register_errorhandlers(app: Flask) -> None:
     from flask import abort
     from flask_wtf.csrf import CSRFError
 
+    from crm.api.problems import api_problem
     from crm.numbers import MAX_ID
 
     @app.url_value_preprocessor
@@ -141,10 +144,12 @@ def register_errorhandlers(app: Flask) -> None:
     def render_error(code: int, template: str):
         def handler(error):
             db.session.rollback()
+            if request.path.startswith("/api/"):  # other programs get RFC 9457 problems, not pages
+                return api_problem(error, code)
             return render_template(template, error=error), code
         return handler
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500):
         app.register_error_handler(code, render_error(code, "errors/error.html"))
     app.register_error_handler(CSRFError, render_error(400, "errors/csrf.html"))
 

@@ -1,5 +1,7 @@
 """`flask --app wsgi crm ...` commands."""
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -96,3 +98,75 @@ def list_jobs() -> None:
     for job in sorted(discover().values(), key=lambda j: j.name):
         summary = next(iter((job.function.__doc__ or "").strip().splitlines()), "")
         click.echo(f"{job.name:<22} {job.schedule:<28} {summary}")
+
+
+def _postgres_instead(url, path: Path, restoring: bool) -> None:
+    """On PostgreSQL the backup is pg_dump's: print the commands for this DATABASE_URL and exit with status 1."""
+    from crm.backup import postgres
+
+    click.echo("The database is PostgreSQL: back it up and restore it with pg_dump and pg_restore (README "
+               "\"Backups\"), not with this command. For this DATABASE_URL (the password is not shown: pg_dump reads "
+               "PGPASSWORD or ~/.pgpass):")
+    click.echo(f"  backup:  {postgres.dump_command(url, str(path))}")
+    click.echo(f"  restore: {postgres.restore_command(url, str(path))}")
+    if restoring:
+        click.echo("Stop the web app and the scheduler before restoring, and run `flask --app wsgi db upgrade` after.")
+    raise click.exceptions.Exit(1)
+
+
+@crm_cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path: Path, overwrite: bool) -> None:
+    """Write a consistent copy of the live SQLite database to PATH (a file, or a folder to write
+    crm-<time>.sqlite3 in) while the shop keeps working."""
+    from datetime import UTC, datetime
+
+    from crm.backup import postgres, sqlite
+
+    url = db.engine.url
+    if postgres.is_postgres(url):
+        _postgres_instead(url, path, restoring=False)
+    if path.is_dir():
+        path = path / f"crm-{sqlite.stamp(datetime.now(UTC))}.sqlite3"
+    if path.exists() and not overwrite:
+        raise click.ClickException(f"{path} exists: choose another path or add --overwrite.")
+    try:
+        written = sqlite.write_backup(sqlite.database_file(url), path)
+    except sqlite.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backup written to {written} ({written.stat().st_size} bytes; integrity check: ok).")
+
+
+@crm_cli.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the current database.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH after checking it (stop the web app and the
+    scheduler first). The current database is kept as <name>.before-restore-<time>."""
+    from datetime import UTC, datetime
+
+    from crm.backup import postgres, sqlite
+
+    url = db.engine.url
+    if postgres.is_postgres(url):
+        _postgres_instead(url, path, restoring=True)
+    db.session.remove()
+    db.engine.dispose()  # this process's own pooled connections would count as "in use"
+
+    def confirm(candidate: sqlite.Candidate) -> bool:
+        revision = ", ".join(sorted(candidate.revisions))
+        click.echo(f"{path}: integrity check ok, migration {revision}{' (older than this app)' * candidate.older}.")
+        return yes or click.confirm(f"Replace the database {database} with it?", default=False)
+
+    try:
+        database = sqlite.database_file(url)
+        restored = sqlite.restore(database, path, sqlite.app_migrations(), now=datetime.now(UTC), confirm=confirm)
+    except sqlite.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {path} into {database}.")
+    if restored.before_restore:
+        click.echo(f"The database as it was is kept as {restored.before_restore} (restore that file to undo).")
+    if restored.candidate.older:
+        click.echo("The backup is older than this version of the CRM: run `flask --app wsgi db upgrade` before "
+                   "starting the app.")

@@ -116,6 +116,9 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/reports/loyalty?period=custom&start=2026-05-01&end=2026-04-01",
            "/reports/loyalty?period=custom&start=1926-01-01&end=2026-01-01",
            "/reports/loyalty?format=csv&table={v}",
+           "/reports/staff?period={v}", "/reports/staff?period=custom&start={v}&end={v}",
+           "/reports/staff?period=custom&start=1926-01-01&end=2026-01-01", "/reports/staff?format=csv&table={v}",
+           "/reports/my-results?period=custom&start={v}&end={v}", "/reports/my-results?format={v}&table={v}",
            "/audit?actor={v}", "/audit?area={v}", "/audit?from={v}&to={v}", "/audit?page={v}",
            "/audit?format=csv&actor={v}&area={v}&from={v}&to={v}", "/audit?from=2026-05-01&to=2026-04-01"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps

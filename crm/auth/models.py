@@ -36,6 +36,7 @@ class StaffUser(UserMixin, db.Model):
     __tablename__ = "auth_staff"
     __table_args__ = (
         CheckConstraint("role IN ('technician', 'front_desk', 'manager')", name="role_known"),
+        CheckConstraint("commission_basis_points BETWEEN 0 AND 10000", name="commission_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +53,8 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The interface language this person reads (one of LANGUAGES); None: the browser's, else the shop's.
     language: Mapped[str | None] = mapped_column(String(10))
+    # The commission estimate's rate on paid labour (crm.reports.staff), in hundredths of a percent: 1250 = 12.50 %.
+    commission_basis_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def get_id(self) -> str:

@@ -62,12 +62,16 @@ def create_staff(session: Session, *, username: str, full_name: str, role: str, 
 
 
 def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str, active: bool,
-                 acting: StaffUser, language: str | None = None) -> None:
-    """Change name, role, active flag and interface language. A manager cannot demote or deactivate themselves,
-    so a shop can never lock itself out of its own staff page. Each changed value is a line in the audit log."""
+                 acting: StaffUser, language: str | None = None, commission_basis_points: int | None = None,
+                 now: datetime | None = None) -> None:
+    """Change name, role, active flag, interface language and the commission rate (None: kept). A manager cannot
+    demote or deactivate themselves, so a shop can never lock itself out of its own staff page. Each changed value
+    is a line in the audit log."""
     Role(role)
     if user.id == acting.id and (role != Role.MANAGER or not active):
         raise AuthError(_l("You cannot remove your own manager access."), field="role")
+    if commission_basis_points is not None:
+        set_commission(session, user, commission_basis_points, actor=acting, now=now)
     if user.is_active_account and not active:
         user.session_token = new_session_token()
     new = {"full_name": full_name.strip(), "role": str(role), "is_active_account": active,
@@ -76,6 +80,19 @@ def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str
         if getattr(user, name) != value:
             record_change(session, f"staff:{user.username}", name, getattr(user, name), value, acting, area="staff")
             setattr(user, name, value)
+    session.flush()
+
+
+def set_commission(session: Session, user: StaffUser, basis_points: int, *, actor: StaffUser | None,
+                   now: datetime | None = None) -> None:
+    """The rate of the staff report's commission estimate, in basis points of paid labour (0 to 10000 = 100 %);
+    a change is written to the change log."""
+    if not isinstance(basis_points, int) or not 0 <= basis_points <= 10_000:
+        raise AuthError(_l("A percentage is between 0 and 100."), field="commission")
+    if basis_points != user.commission_basis_points:
+        record_change(session, f"staff:{user.username}", "commission_basis_points", user.commission_basis_points,
+                      basis_points, actor, now or utcnow())
+        user.commission_basis_points = basis_points
     session.flush()
 
 

@@ -125,13 +125,16 @@ def staff_edit(user_id: int):
     if request.method == "GET":
         form.active.data = user.is_active_account
         form.language.data = user.language or ""
+        form.commission.data = user.commission_basis_points
     if form.validate_on_submit():
         try:
             service.update_staff(db.session, user, full_name=form.full_name.data, role=form.role.data,
                                  active=form.active.data, acting=current_user._get_current_object(),
-                                 language=form.language.data if "language" in request.form else user.language)
+                                 language=form.language.data if "language" in request.form else user.language,
+                                 commission_basis_points=form.commission.data if "commission" in request.form
+                                 else None)
         except service.AuthError as exc:
-            form.role.errors.append(str(exc.message))
+            getattr(form, exc.field or "role", form.role).errors.append(str(exc.message))
         else:
             db.session.commit()
             flash(_("Account %(name)s saved.", name=user.username), "success")

@@ -16,11 +16,11 @@ from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 
 SERVICE, MARKETING = "service", "marketing"
-DESK, UNSUBSCRIBE_LINK, TELEGRAM, API = "desk", "unsubscribe_link", "telegram", "api"
+DESK, UNSUBSCRIBE_LINK, TELEGRAM, API, ERASURE = "desk", "unsubscribe_link", "telegram", "api", "erasure"
 
 CONSENT_LABELS = {SERVICE: _l("Service messages"), MARKETING: _l("Marketing messages")}
 SOURCE_LABELS = {DESK: _l("At the desk"), UNSUBSCRIBE_LINK: _l("Unsubscribe link"), TELEGRAM: _l("Telegram"),
-                 API: _l("API")}
+                 API: _l("API"), ERASURE: _l("Personal data erased")}
 HISTORY_LIMIT = 50  # rows on the customer page (the export reads them all)
 
 

@@ -42,6 +42,8 @@ class Customer(db.Model):
     search_text: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when a manager erased the customer's personal data (crm.privacy.erase): their links stop working.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Customer {self.id} {self.phone}>"
@@ -78,12 +80,12 @@ class TelegramCode(db.Model):
 class ConsentChange(db.Model):
     """One change of a customer's consent (crm.customers.consent writes them, in the transaction of the change):
     what (``service``, ``marketing``; ``marketing:email`` when a channel's own consent is added), given or taken
-    back, how (``desk``, ``unsubscribe_link``, ``telegram``, ``api``), by which staff member (None: the customer
-    themselves) and when. Never updated: the newest row of a consent is its state."""
+    back, how (``desk``, ``unsubscribe_link``, ``telegram``, ``api``, ``erasure``), by which staff member (None:
+    the customer themselves, or the API) and when. Never updated: the newest row of a consent is its state."""
 
     __tablename__ = "customers_consent_change"
     __table_args__ = (
-        CheckConstraint("source IN ('desk', 'unsubscribe_link', 'telegram', 'api')", name="source_known"),
+        CheckConstraint("source IN ('desk', 'unsubscribe_link', 'telegram', 'api', 'erasure')", name="source_known"),
         Index("ix_customers_consent_change_customer_id_id", "customer_id", "id"),
     )
 

@@ -25,7 +25,7 @@ def unsubscribe(token: str):
     POST, or a mail client's one-click POST ("List-Unsubscribe=One-Click"), turns marketing off."""
     link = contact.read_unsubscribe_token(token) if len(token) <= 200 else None
     customer = db.session.get(Customer, link.customer_id) if link is not None else None
-    if customer is None:
+    if customer is None or customer.erased_at is not None:
         return render_template("customers/unsubscribe.html", state="invalid"), 404
     if link.expired:
         return render_template("customers/unsubscribe.html", state="expired"), 410

@@ -29,6 +29,8 @@ class OrderForm(CrmForm):
                                  validators=[InputRequired(), NumberRange(min=0, max=3650)], default=90)
     repair_kind = SelectField(_l("Kind of repair"), choices=choices([("", _l("Not known yet")),
                                                                       *REPAIR_KINDS.items()]), default="")
+    # Choices are the customer's orders still under warranty (set by the view); the service refuses any other.
+    warranty_of_id = SelectField(_l("Warranty return of"), choices=[], validate_choice=False, default="")
     submit = SubmitField(_l("Save order"))
 
 
@@ -62,6 +64,7 @@ class LineForm(CrmForm):
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(min=1, max=1000)], default=1)
     price = MoneyField(_l("Unit price"), validators=[Optional()])
     submit = SubmitField(_l("Add line"))
+    free_labour = False  # set by the view for a warranty return: work without a price is free
 
     def validate(self, extra_validators=None):
         """Description and price are required unless they come from a catalogue item (a SKU)."""
@@ -70,7 +73,8 @@ class LineForm(CrmForm):
             if not (self.description.data or "").strip() and not self.description.errors:
                 self.description.errors = [*self.description.errors, _l("This field is required.")]
                 valid = False
-            if self.price.data is None and not self.price.errors:
+            free = self.free_labour and self.kind.data == "labour"
+            if self.price.data is None and not self.price.errors and not free:
                 self.price.errors = [*self.price.errors, _l("This field is required.")]
                 valid = False
         return valid

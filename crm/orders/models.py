@@ -69,11 +69,14 @@ class RepairOrder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A warranty return: the earlier order (same customer, within its warranty) this one redoes for free.
+    warranty_of_id: Mapped[int | None] = mapped_column(ForeignKey("orders_repair_order.id"), index=True)
 
     # lazy="raise": list pages must say what they load (no N+1 hidden in templates).
     customer: Mapped[Customer] = relationship(lazy="raise")
     technician: Mapped[StaffUser | None] = relationship(foreign_keys=[technician_id], lazy="raise")
     created_by: Mapped[StaffUser | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    warranty_of: Mapped["RepairOrder | None"] = relationship(remote_side=[id], lazy="raise")
     lines: Mapped[list["RepairOrderLine"]] = relationship(
         back_populates="order", lazy="raise", order_by="RepairOrderLine.id", cascade="all, delete-orphan")
     history: Mapped[list["OrderStatusChange"]] = relationship(

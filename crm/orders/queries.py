@@ -122,6 +122,7 @@ def order_detail(session: Session, order_id: int) -> RepairOrder | None:
     return session.scalar(
         select(RepairOrder).where(RepairOrder.id == order_id)
         .options(joinedload(RepairOrder.customer), joinedload(RepairOrder.technician),
-                 joinedload(RepairOrder.created_by), selectinload(RepairOrder.lines),
+                 joinedload(RepairOrder.created_by), joinedload(RepairOrder.warranty_of),
+                 selectinload(RepairOrder.lines),
                  selectinload(RepairOrder.history).joinedload(OrderStatusChange.changed_by))
     )

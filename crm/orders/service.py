@@ -29,6 +29,8 @@ from crm.orders.status import (
     TRANSITIONS,
     Status,
 )
+from crm.orders.warranty import WarrantyError, check_warranty_of
+from crm.shop_time import local_date
 
 
 class OrderError(RuleError):
@@ -54,6 +56,7 @@ class OrderData:
     technician_id: int | None = None
     warranty_days: int = 90
     repair_kind: str = ""
+    warranty_of_id: int | None = None  # the earlier order this one is a warranty return of (crm.orders.warranty)
 
 
 def new_tracking_token() -> str:
@@ -98,6 +101,7 @@ def _apply(order: RepairOrder, data: OrderData) -> None:
     order.technician_id = data.technician_id
     order.warranty_days = data.warranty_days
     order.repair_kind = data.repair_kind
+    order.warranty_of_id = data.warranty_of_id
     order.search_text = _search_text(order)
 
 
@@ -106,6 +110,7 @@ def create_order(session: Session, customer: Customer, data: OrderData, *, creat
     """Take a device in: a numbered order in status "received" with its first history entry."""
     now = now or utcnow()
     _validate(session, data)
+    _check_warranty(session, customer.id, data.warranty_of_id, now)
     order = RepairOrder(
         number=next_number(session, number_prefix, series="repair"),
         customer_id=customer.id,
@@ -131,8 +136,18 @@ def update_order(session: Session, order: RepairOrder, data: OrderData) -> None:
     if order.status in CLOSED_STATUSES:
         raise OrderError(_l("A closed order cannot be edited."))
     _validate(session, data)
+    if data.warranty_of_id != order.warranty_of_id:  # a link kept as it was is not checked again
+        _check_warranty(session, order.customer_id, data.warranty_of_id, utcnow(), order_id=order.id)
     _apply(order, data)
     session.flush()
+
+
+def _check_warranty(session: Session, customer_id: int, warranty_of_id: int | None, now: datetime, *,
+                    order_id: int | None = None) -> None:
+    try:
+        check_warranty_of(session, customer_id, warranty_of_id, local_date(now), order_id=order_id)
+    except WarrantyError as exc:
+        raise OrderError(exc.message, field=exc.field) from None
 
 
 def lock_order(session: Session, order_id: int) -> RepairOrder | None:
@@ -228,6 +243,8 @@ def add_line(session: Session, order: RepairOrder, *, kind: str, description: st
     _check_line_can_be_added(order, kind, quantity, item)
     if item is not None:
         description, unit_price_minor = _catalogue_part(item, description, unit_price_minor)
+    if unit_price_minor is None and kind == "labour" and order.warranty_of_id is not None:
+        unit_price_minor = 0  # a warranty return's work is free unless a price is typed
     _check_line_text_and_price(description, unit_price_minor)
     if item is not None:
         _take_part_from_stock(session, order, item, quantity, actor)

@@ -1,5 +1,6 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -11,17 +12,19 @@ from crm.catalogue.service import find_by_sku
 from crm.customers import telegram
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
+from crm.database import utcnow
 from crm.extensions import db
 from crm.forms_common import ConfirmForm, choices
 from crm.locales import in_language
 from crm.numbers import whole_number
-from crm.orders import bp, queries, quotes, sections, service
+from crm.orders import bp, queries, quotes, sections, service, warranty
 from crm.orders.forms import LineForm, OrderForm, PhoneDecisionForm, StatusForm
+from crm.orders.models import RepairOrder
 from crm.orders.status import Status, allowed_targets
 from crm.orders.tracking import tracking_link
 from crm.pagination import date_arg, page_arg
 from crm.receipts import qr_code, receipt_language, receipt_size
-from crm.shop_time import shop_tz
+from crm.shop_time import local_date, shop_tz
 
 register_profile_section(ProfileSection(
     template="orders/_customer_orders.html",
@@ -34,6 +37,29 @@ def _technician_choices():
     return choices([("", _("Unassigned"))] + [(str(t.id), t.full_name) for t in active_technicians(db.session)])
 
 
+def _warranty_choices(customer_id: int, order=None):
+    """The customer's orders still under warranty; on the edit page also the order already linked."""
+    found = warranty.warranty_candidates(db.session, customer_id, local_date(utcnow()),
+                                         exclude_id=order.id if order else None)
+    if order is not None and order.warranty_of_id and order.warranty_of_id not in {o.id for o in found}:
+        linked = db.session.get(RepairOrder, order.warranty_of_id)
+        found = [linked, *found] if linked is not None else found
+    return choices([("", _("Not a warranty return"))] + [
+        (str(o.id), _("%(n)s, %(brand)s %(model)s, picked up %(day)s", n=o.number, brand=o.brand, model=o.model,
+                      day=format_date(local_date(o.closed_at)))) for o in found])
+
+
+def _warranty_of(form: OrderForm) -> int | None:
+    """The chosen earlier order's id; anything that is not one is refused next to the field."""
+    text = (form.warranty_of_id.data or "").strip()
+    if not text:
+        return None
+    number = whole_number(text)
+    if number is None:
+        raise service.OrderError(_("Choose an earlier order of this customer."), field="warranty_of_id")
+    return number
+
+
 def _order_data(form: OrderForm) -> service.OrderData:
     return service.OrderData(
         device_type=form.device_type.data, brand=form.brand.data, model=form.model.data,
@@ -42,6 +68,7 @@ def _order_data(form: OrderForm) -> service.OrderData:
         estimate_minor=form.estimate.data, due_date=form.due_date.data, priority=form.priority.data,
         technician_id=int(form.technician_id.data) if form.technician_id.data else None,
         warranty_days=form.warranty_days.data, repair_kind=form.repair_kind.data or "",
+        warranty_of_id=_warranty_of(form),
     )
 
 
@@ -93,6 +120,7 @@ def new():
         return redirect(url_for("customers.index"))
     form = OrderForm()
     form.technician_id.choices = _technician_choices()
+    form.warranty_of_id.choices = _warranty_choices(customer.id)
     if request.method == "GET":
         form.warranty_days.data = current_app.config["DEFAULT_WARRANTY_DAYS"]
     if form.validate_on_submit():
@@ -116,9 +144,11 @@ def edit(order_id: int):
     order = load_order(order_id)
     form = OrderForm(obj=order)
     form.technician_id.choices = _technician_choices()
+    form.warranty_of_id.choices = _warranty_choices(order.customer_id, order)
     if request.method == "GET":
         form.estimate.data = order.estimate_minor
         form.technician_id.data = str(order.technician_id or "")
+        form.warranty_of_id.data = str(order.warranty_of_id or "")
     if form.validate_on_submit():
         try:
             service.update_order(db.session, order, _order_data(form))
@@ -196,6 +226,7 @@ def keep_form(form_class, validated_form, submitted=None):
 def add_line(order_id: int):
     order = _locked(order_id)
     form = LineForm()
+    form.free_labour = order.warranty_of_id is not None
     if form.validate_on_submit():
         item = None
         try:

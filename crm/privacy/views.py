@@ -1,20 +1,24 @@
-"""The manager's downloads of personal data: one customer's export (POST /customers/<id>/export, a ZIP) and the
-whole customer list (POST /customers/export.csv). Both are written to the change log (who and when)."""
+"""The manager's work with personal data: one customer's export (POST /customers/<id>/export, a ZIP), the whole
+customer list (POST /customers/export.csv) and erasing a customer (/customers/<id>/erase, after typing their phone
+number). Each is written to the change log (who and when)."""
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms import SubmitField
+from wtforms import StringField, SubmitField
+from wtforms.validators import InputRequired, Length
 
 from crm.audit import record_change
 from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.customers.models import Customer
+from crm.customers.phones import InvalidPhone, normalize_phone
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.database import utcnow
 from crm.extensions import db
 from crm.forms_common import CrmForm
 from crm.locales import lazy_gettext as _l
-from crm.privacy import bp, customer_list, export
+from crm.privacy import bp, customer_list, erase, export
 from crm.reports.csv_export import csv_response
 from crm.shop_time import local_now
 
@@ -25,6 +29,12 @@ class ExportCustomerForm(CrmForm):
 
 class ExportListForm(CrmForm):
     submit = SubmitField(_l("Download the customer list (CSV)"))
+
+
+class EraseCustomerForm(CrmForm):
+    confirm = StringField(_l("Type the customer's phone number to confirm"),
+                          validators=[InputRequired(_l("Type the customer's phone number.")), Length(max=40)])
+    submit = SubmitField(_l("Erase the personal data"))
 
 
 HEADER = {"id": _l("Customer no."), "name": _l("Name"), "phone": _l("Phone"), "email": _l("E-mail"),
@@ -70,3 +80,35 @@ def export_list():
     header = [str(HEADER[name]) for name in customer_list.COLUMNS]
     rows = customer_list.rows(db.session, yes=str(_l("yes")), no=str(_l("no")))
     return csv_response(f"customers-{local_now().date().isoformat()}.csv", header, rows)
+
+
+@bp.route("/customers/<int:customer_id>/erase", methods=["GET", "POST"])
+@roles_required(Role.MANAGER)
+def erase_customer(customer_id: int):
+    customer = db.get_or_404(Customer, customer_id)
+    form = EraseCustomerForm()
+    if customer.erased_at is None and form.validate_on_submit():
+        if _typed_phone(form.confirm.data) != customer.phone:
+            form.confirm.errors.append(_("This is not the customer's phone number."))
+        else:
+            try:
+                erase.erase(db.session, customer, placeholder_name=_("Erased customer %(id)s", id=customer.id),
+                            actor=acting_staff(), now=utcnow())
+            except erase.EraseError as exc:
+                db.session.rollback()
+                form.confirm.errors.append(str(exc.message))
+            else:
+                db.session.commit()
+                flash(_("The customer's personal data is erased. Their sales and points records stay, anonymous."),
+                      "success")
+                return redirect(url_for("customers.profile", customer_id=customer_id))
+    code = 422 if form.errors else 200
+    return render_template("privacy/erase.html", customer=customer, form=form,
+                           refusal=erase.refusal(db.session, customer.id) if customer.erased_at is None else None), code
+
+
+def _typed_phone(text: str) -> str | None:
+    try:
+        return normalize_phone(text, current_app.config["PHONE_REGION"])
+    except InvalidPhone:
+        return None

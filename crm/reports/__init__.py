@@ -6,3 +6,4 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 from crm.reports import views  # noqa: E402,F401,I001
+from crm.reports import staff_views  # noqa: E402,F401,I001

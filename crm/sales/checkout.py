@@ -204,7 +204,8 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
         return _replay(sale, key, digest)
     _check_form(session, key, tenders, payment_methods)
     order = _lock_ready_order(session, sale)
-    bill, the_plan = _price_with_loyalty(session, sale, adjustments, loyalty, now)
+    bill, the_plan = _price_with_loyalty(session, sale, adjustments, loyalty, now,
+                                         warranty_return=order is not None and order.warranty_of_id is not None)
     settlement = _settle(bill, order, expected_total_minor, tenders)
 
     _record_lines(session, sale, bill, actor, now)
@@ -261,13 +262,14 @@ def _lock_ready_order(session: Session, sale: Sale) -> RepairOrder | None:
 
 
 def _price_with_loyalty(session: Session, sale: Sale, adjustments: Sequence[pricing.Adjustment],
-                        loyalty: sale_loyalty.LoyaltyRequest, now: datetime) -> tuple[Bill, sale_loyalty.Plan]:
+                        loyalty: sale_loyalty.LoyaltyRequest, now: datetime, *,
+                        warranty_return: bool = False) -> tuple[Bill, sale_loyalty.Plan]:
     """The bill priced on the server: the loyalty plan is made on the bill with the desk's own
     adjustments, under the customer's account lock, and the bill priced once with its reductions. The lines
     are read once (the sale is locked: they cannot change in between)."""
     lines = bill_lines(session, sale)
     the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in lines],
-                                 loyalty, now=now, locked=True, prior=adjustments)
+                                 loyalty, now=now, locked=True, prior=adjustments, warranty_return=warranty_return)
     return price_bill(lines, [*adjustments, *the_plan.adjustments]), the_plan
 
 

@@ -101,9 +101,11 @@ def _remaining(lines: Sequence[pricing.LineInput], adjustments: Sequence[pricing
 
 
 def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.LineInput], request: LoyaltyRequest,
-         *, now: datetime, locked: bool, prior: Sequence[pricing.Adjustment] = ()) -> Plan:
+         *, now: datetime, locked: bool, prior: Sequence[pricing.Adjustment] = (),
+         warranty_return: bool = False) -> Plan:
     """The loyalty side of a bill. With ``locked`` the customer's account row is locked (checkout);
-    without, the numbers are what the desk is shown. Refuses a bad coupon or too many points."""
+    without, the numbers are what the desk is shown. Refuses a bad coupon or too many points.
+    ``warranty_return``: the bill pays a warranty return (crm.orders.warranty), whose repair lines earn nothing."""
     result = Plan()
     rules = load_rules(session)
     result.rules = rules
@@ -119,7 +121,7 @@ def plan(session: Session, customer_id: int | None, lines: Sequence[pricing.Line
     _points(result, rules, lines, request, prior)
     quote = pricing.price(lines, [*prior, *result.adjustments])
     _spent_per_line(result, quote, len(lines), prior)
-    _earned(result, rules, lines, quote)
+    _earned(result, rules, lines, quote, warranty_return=warranty_return)
     return result
 
 
@@ -228,13 +230,18 @@ def _spent_per_line(result: Plan, quote: pricing.Quote, line_count: int, prior: 
         result.spent_per_line = [0] * line_count
 
 
-def _earned(result: Plan, rules: Rules, lines: Sequence[pricing.LineInput], quote: pricing.Quote) -> None:
+REPAIR_CATEGORIES = ("repair_labour", "repair_part")
+
+
+def _earned(result: Plan, rules: Rules, lines: Sequence[pricing.LineInput], quote: pricing.Quote, *,
+            warranty_return: bool = False) -> None:
     """The points a member (or one joining now) earns on the money paid for each line, at the tier's
-    multiplier; nobody else earns."""
+    multiplier; nobody else earns. A warranty return's repair lines earn nothing (items sold with it do)."""
     if result.member or result.will_enrol:
         multiplier = result.tier.earn_multiplier_pct if result.tier is not None else 100
-        paid = [billing.Line(line.category_code, priced.total_minor) for line, priced in zip(lines, quote.lines,
-                                                                                                strict=True)]
+        paid = [billing.Line(line.category_code,
+                             0 if warranty_return and line.category_code in REPAIR_CATEGORIES else priced.total_minor)
+                for line, priced in zip(lines, quote.lines, strict=True)]
         result.earn, result.earn_per_line = billing.earned(paid, rates=rules.rates, multiplier_pct=multiplier,
                                                            point_value_minor=rules.program.point_value_minor)
     else:

@@ -111,31 +111,33 @@ def _add_error(form, field_name: str | None, message) -> None:
     target.errors = [*target.errors, str(message)]
 
 
-def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm):
+def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm, *, warranty_return: bool = False):
     """The bill with the loyalty choices applied; a refused choice is shown next to its field and the
-    bill is shown without it."""
+    bill is shown without it. A warranty return's repair earns no points (crm.orders.warranty)."""
     lines = bill_lines(db.session, sale)
     inputs = [line.pricing_input() for line in lines]
     wanted = _loyalty_request(loyalty_form) if not loyalty_form.errors else sale_loyalty.LoyaltyRequest()
     try:
-        plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, wanted, now=utcnow(), locked=False)
+        plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, wanted, now=utcnow(), locked=False,
+                                 warranty_return=warranty_return)
     except RuleError as exc:  # a refused loyalty choice or a discount larger than its lines
         _add_error(loyalty_form, exc.field, exc.message)
         plan = sale_loyalty.plan(db.session, sale.customer_id, inputs, sale_loyalty.LoyaltyRequest(), now=utcnow(),
-                                 locked=False)
+                                 locked=False, warranty_return=warranty_return)
     return price_bill(lines, plan.adjustments), plan
 
 
 def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, loyalty_form=None, code=200):
     loyalty_form = loyalty_form or LoyaltyForm(formdata=None)
-    bill, plan = _bill_and_plan(sale, loyalty_form)
-    if loyalty_form.errors and code == 200:
-        code = 422
     customer = order = None
-    if sale.customer_id:
-        customer = db.session.get(Customer, sale.customer_id)
     if sale.repair_order_id:
         order = db.session.get(RepairOrder, sale.repair_order_id)
+    warranty_return = order is not None and order.warranty_of_id is not None
+    bill, plan = _bill_and_plan(sale, loyalty_form, warranty_return=warranty_return)
+    if loyalty_form.errors and code == 200:
+        code = 422
+    if sale.customer_id:
+        customer = db.session.get(Customer, sale.customer_id)
     if pay_form is None:
         pay_form = _checkout_form(total=bill.quote.total_minor)
     else:

@@ -1,7 +1,7 @@
 """the consent history (customers_consent_change); the change log becomes the one audit log (area, action)
 
 Revision ID: 0015_consent_audit
-Revises: 0012_staff_language
+Revises: 0013_staff_performance
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015_consent_audit'
-down_revision = '0012_staff_language'
+down_revision = '0013_staff_performance'
 branch_labels = None
 depends_on = None
 
@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("source IN ('desk', 'unsubscribe_link', 'telegram', 'api')",
+    sa.CheckConstraint("source IN ('desk', 'unsubscribe_link', 'telegram', 'api', 'erasure')",
                        name=op.f('ck_customers_consent_change_source_known')),
     sa.ForeignKeyConstraint(['changed_by_id'], ['auth_staff.id'],
                             name=op.f('fk_customers_consent_change_changed_by_id_auth_staff'), ondelete='SET NULL'),

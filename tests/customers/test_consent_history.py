@@ -159,3 +159,33 @@ def test_the_desk_edit_form_records_who_changed_the_consent(app, client, auth):
     assert client.post(f"/customers/{customer_id}/edit", data=form).status_code == 302
     with app.app_context():
         assert history(db.session, customer_id)[0] == ("marketing", True, "desk", desk_id)
+
+
+def test_a_customer_registered_through_the_api_has_the_api_as_the_source(app, client):
+    from crm.api import tokens
+    from crm.database import utcnow
+
+    with app_session(app) as session:
+        _, secret = tokens.create_token(session, name="Website", role="front_desk", expires_at=None, actor=None,
+                                        now=utcnow())
+    response = client.post("/api/v1/customers", json={"name": "Iryna API", "phone": "067 115 0001",
+                                                      "marketing_consent": True},
+                           headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        assert sorted(history(db.session, response.get_json()["id"])) == [("marketing", True, "api", None),
+                                                                          ("service", True, "api", None)]
+
+
+def test_erasing_a_customer_withdraws_both_consents_in_the_history(session):
+    from crm.database import utcnow
+    from crm.privacy.erase import erase
+
+    manager = factories.staff(role="manager")
+    customer = factories.customer(marketing_consent=True)
+    erase(session, customer, placeholder_name="Erased customer", actor=manager, now=utcnow())
+    rows = history(session, customer.id)
+    assert sorted(rows[:2]) == [("marketing", False, "erasure", manager.id), ("service", False, "erasure", manager.id)]
+    assert (customer.service_consent, customer.marketing_consent) == (False, False)
+    erase(session, customer, placeholder_name="Erased customer", actor=manager, now=utcnow())  # again: nothing
+    assert len(history(session, customer.id)) == 4

@@ -66,7 +66,7 @@ def test_manager_creates_and_deactivates_a_technician(page: Page, new_context, s
 
 
 @pytest.mark.parametrize("role, expected", [
-    ("technician", ["My queue", "Orders", "Customers", "Catalogue"]),
+    ("technician", ["My queue", "My results", "Orders", "Customers", "Catalogue"]),
     ("front_desk", ["Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day"]),
     ("manager", ["My queue", "Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day",
                  "Reports", "Low stock", "Loyalty settings", "Messages", "Feedback", "Staff", "Audit log"]),

@@ -5,31 +5,20 @@ import csv
 import io
 import json
 import zipfile
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from crm.audit import AuditEntry
 from crm.auth.models import Role
-from crm.customers import telegram
 from crm.database import utcnow
 from crm.extensions import db
-from crm.feedback.models import Feedback
-from crm.loyalty import accounts
-from crm.loyalty.models import Coupon, CouponTemplate, CouponUse, TierChange
-from crm.notifications.models import OutboxMessage
-from crm.orders.models import QuoteDecision
 from crm.privacy import export
-from crm.sales import checkout, refunds
-from crm.sales.loyalty import LoyaltyRequest
-from crm.sales.models import SaleLine
 from tests import factories
 from tests.conftest import csrf_token
-from tests.factories import sales as shop
+from tests.privacy.rich import IMEI, rich_customer
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
-IMEI = "356938035643809"
 
 
 def customer_tables() -> set[str]:
@@ -42,41 +31,6 @@ def customer_tables() -> set[str]:
                 found.add(table.name)
                 grew = True
     return found
-
-
-def rich_customer(session, name: str, phone: str, email: str):
-    """A customer with a row in every table that can hold a customer's data."""
-    manager, desk = shop.staff_member(session, Role.MANAGER), shop.staff_member(session, Role.FRONT_DESK)
-    customer = factories.customer(name=name, phone=phone, email=email, marketing_consent=True)
-    accounts.enrol(session, customer, actor=desk)
-    accounts.adjust_points(session, customer, 500, reason="Goodwill", key=f"export-{phone}", actor=manager)
-    order = shop.ready_order(session, customer=customer)
-    order.imei, order.serial_number = IMEI, f"SN-{phone[-4:]}"
-    sale = checkout.sale_for_repair(session, order.id, actor=desk)
-    shop.pay(session, sale.id, actor=desk, loyalty=LoyaltyRequest(points=100))
-    line = session.scalar(select(SaleLine).where(SaleLine.sale_id == sale.id))
-    shop.give_back(session, sale.id, [refunds.RefundRequest(line.id, 1, restock=False)], actor=desk)
-    now = utcnow()
-    template = session.scalar(select(CouponTemplate)) or CouponTemplate(
-        name="Export coupon", kind="percent", value=1000, categories="accessory", min_bill_minor=0, validity_days=30,
-        active=True)
-    session.add(template)
-    session.flush()
-    coupon = Coupon(code=f"EXP{phone[-6:]}", kind="personal", template_id=template.id, customer_id=customer.id,
-                    valid_from=now, valid_until=now + timedelta(days=30))
-    session.add(coupon)
-    session.flush()
-    session.add_all([
-        CouponUse(coupon_id=coupon.id, customer_id=customer.id, reference=f"sale:{sale.id}", amount_minor=100),
-        QuoteDecision(order_id=order.id, quote_version=1, decision="approved", via="phone", total_minor=120_000),
-        Feedback(order_id=order.id, customer_id=customer.id, rating=4, comment=f"Quick repair, {name}"),
-        TierChange(customer_id=customer.id, reason="export test"),
-        OutboxMessage(event="welcome", kind="service", customer_id=customer.id, channel="email", address=email,
-                      status="sent", attempts=1, body_text=f"Hello {name}"),
-    ])
-    telegram.issue_code(session, customer.id)
-    session.flush()
-    return customer
 
 
 def test_every_table_with_customer_data_is_exported_or_excluded_with_a_reason(app_ctx):

@@ -1,0 +1,10 @@
+/* The API's documentation page: Swagger UI (static/vendor/swagger-ui) reading the generated OpenAPI document. */
+window.addEventListener("DOMContentLoaded", function () {
+  var root = document.getElementById("swagger-ui");
+  window.SwaggerUIBundle({
+    url: root.getAttribute("data-spec"),
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    persistAuthorization: false,
+  });
+});
