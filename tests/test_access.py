@@ -346,7 +346,8 @@ def test_only_a_manager_can_unlock_a_staff_account(app, client, role):
 # Desk computers are shared: a staff page must not stay in the browser's cache for the next person (back button,
 # disk cache). The customer's own pages keep the headers they set themselves, and static files keep their caching.
 PUBLIC_PAGE_CACHE_CONTROL = {"tracking.track": "no-store",  # set by the tracking page itself
-                             "feedback_public.leave": "no-store"}
+                             "feedback_public.leave": "no-store",
+                             "widget.status": "no-store", "widget.labels": "no-store"}  # the widget's answers
 
 
 @pytest.mark.parametrize(("endpoint", "rule", "methods"), [r for r in RULES if r[0] != "auth.logout"],
