@@ -75,7 +75,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm import main
+    from crm import audit_views, main
     from crm.api import init_app as init_api
     from crm.auth import bp as auth_bp
     from crm.catalogue import bp as catalogue_bp
@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.sales import bp as sales_bp
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp)
     app.register_blueprint(customer_public_bp)

@@ -79,9 +79,15 @@ def _empty_all_tables(app) -> None:
             if IS_POSTGRES:
                 names = ", ".join(t.name for t in db.metadata.sorted_tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
+            else:  # the audit log's append-only triggers refuse DELETE: lifted while the tables are emptied
+                triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                                   "AND name LIKE 'loyalty_audit%'")).all()  # the search triggers stay
+                for name, _ in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
+                for _, sql in triggers:
+                    conn.execute(text(sql))
             for table in db.metadata.sorted_tables:
                 if table.name in _SEEDED:
                     conn.execute(table.insert(), _SEEDED[table.name])

@@ -123,13 +123,15 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/reports?period=custom&start=2026-13-45&end=2026-01-01",
            "/reports?period=custom&start=2026-05-01&end=2026-04-01",
            "/reports?period=custom&start=1926-01-01&end=2026-01-01", "/reports?format=csv&table={v}",
-           "/reports?format={v}&table=headline"]
+           "/reports?format={v}&table=headline",
+           "/audit?actor={v}", "/audit?area={v}", "/audit?from={v}&to={v}", "/audit?page={v}",
+           "/audit?format=csv&actor={v}&area={v}&from={v}&to={v}", "/audit?from=2026-05-01&to=2026-04-01"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
              "sales.index": "/sales", "loyalty.audit": "/loyalty/audit", "notifications.outbox": "/notifications/",
              "catalogue.index": "/catalogue", "catalogue.low_stock": "/catalogue/low-stock",
-             "feedback.index": "/feedback"}
+             "feedback.index": "/feedback", "audit.audit_log": "/audit"}
 URL_FOR_NAMES = ["endpoint", "values", "_method", "_external", "_scheme", "_anchor"]
 
 

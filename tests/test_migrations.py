@@ -134,3 +134,22 @@ def test_search_index_is_built_from_existing_rows_and_dropped_by_its_downgrade(f
         upgrade()
         assert [c.id for c in search_customers(db.session, "380671")[0]] == [7]
         db.session.remove()
+
+
+def test_the_change_logs_rows_get_their_area_when_it_becomes_the_audit_log(fresh_app):
+    """Migration 0015: the rows written before it keep their meaning under the new "what" filter."""
+    with fresh_app.app_context():
+        upgrade(revision="0012_staff_language")
+        with db.engine.begin() as conn:
+            for subject in ("program", "tier:2", "staff:olena", "message_template:welcome:sms:en", "checkup:battery",
+                            "reminders", "customer:7"):
+                conn.execute(sa.text("INSERT INTO loyalty_audit (subject, field, old_value, new_value, created_at) "
+                                     "VALUES (:s, 'x', '', '', CURRENT_TIMESTAMP)"), {"s": subject})
+        upgrade()
+        with db.engine.connect() as conn:
+            areas = dict(conn.execute(sa.text("SELECT subject, area FROM loyalty_audit")).all())
+            actions = set(conn.execute(sa.text("SELECT action FROM loyalty_audit")).scalars())
+    assert areas == {"program": "loyalty", "tier:2": "loyalty", "staff:olena": "staff",
+                     "message_template:welcome:sms:en": "notifications", "checkup:battery": "reminders",
+                     "reminders": "reminders", "customer:7": "privacy"}
+    assert actions == {"change"}

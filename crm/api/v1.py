@@ -14,6 +14,7 @@ from crm.api.paging import page
 from crm.api.problems import unprocessable
 from crm.audit import record_change
 from crm.catalogue.models import CatalogueItem
+from crm.customers import consent
 from crm.customers import service as customer_service
 from crm.customers.models import Customer
 from crm.database import utcnow
@@ -52,7 +53,7 @@ def create_customer(data):
     """Register a customer (front desk or manager token); the phone must be new. Send an Idempotency-Key."""
     try:
         customer = customer_service.create_customer(db.session, customer_service.CustomerData(**data),
-                                                    region=current_app.config["PHONE_REGION"])
+                                                    region=current_app.config["PHONE_REGION"], source=consent.API)
     except customer_service.CustomerError as exc:
         unprocessable(exc.field or "name", str(exc.message))
     record_change(db.session, f"customer:{customer.id}", "created through the API", "", g.api_token.name, None,

@@ -9,7 +9,7 @@ from limits import parse as parse_limit
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from crm.audit import record_change
+from crm.audit import record, record_change
 from crm.auth.models import LoginFailure, Role, StaffUser, new_session_token
 from crm.auth.passwords import hash_password, needs_rehash, verify_nothing, verify_password
 from crm.database import utcnow
@@ -39,9 +39,9 @@ def find_by_username(session: Session, username: str) -> StaffUser | None:
 
 
 def create_staff(session: Session, *, username: str, full_name: str, role: str, password: str,
-                 language: str | None = None) -> StaffUser:
-    """Create an active staff account. Usernames are stored lower-case, so the UNIQUE constraint
-    makes them unique regardless of case even when two managers create "Olena" and "olena" at once."""
+                 language: str | None = None, actor: StaffUser | None = None) -> StaffUser:
+    """Create an active staff account (a line in the audit log). Usernames are stored lower-case, so the UNIQUE
+    constraint makes them unique regardless of case even when two managers create "Olena" and "olena" at once."""
     username = username.strip().lower()
     Role(role)
     if find_by_username(session, username) is not None:
@@ -57,6 +57,7 @@ def create_staff(session: Session, *, username: str, full_name: str, role: str, 
     )
     session.add(user)
     session.flush()
+    record(session, actor, "create", "staff", user.username, {"role": str(role)}, area="staff")
     return user
 
 
@@ -64,7 +65,8 @@ def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str
                  acting: StaffUser, language: str | None = None, commission_basis_points: int | None = None,
                  now: datetime | None = None) -> None:
     """Change name, role, active flag, interface language and the commission rate (None: kept). A manager cannot
-    demote or deactivate themselves, so a shop can never lock itself out of its own staff page."""
+    demote or deactivate themselves, so a shop can never lock itself out of its own staff page. Each changed value
+    is a line in the audit log."""
     Role(role)
     if user.id == acting.id and (role != Role.MANAGER or not active):
         raise AuthError(_l("You cannot remove your own manager access."), field="role")
@@ -72,10 +74,12 @@ def update_staff(session: Session, user: StaffUser, *, full_name: str, role: str
         set_commission(session, user, commission_basis_points, actor=acting, now=now)
     if user.is_active_account and not active:
         user.session_token = new_session_token()
-    user.full_name = full_name.strip()
-    user.role = role
-    user.is_active_account = active
-    user.language = language or None
+    new = {"full_name": full_name.strip(), "role": str(role), "is_active_account": active,
+           "language": language or None}
+    for name, value in new.items():
+        if getattr(user, name) != value:
+            record_change(session, f"staff:{user.username}", name, getattr(user, name), value, acting, area="staff")
+            setattr(user, name, value)
     session.flush()
 
 
@@ -98,9 +102,11 @@ def set_language(session: Session, user: StaffUser, language: str | None) -> Non
     session.flush()
 
 
-def set_password(session: Session, user: StaffUser, password: str) -> None:
-    """Set a new password; every existing session of that account ends."""
+def set_password(session: Session, user: StaffUser, password: str, *, actor: StaffUser | None = None) -> None:
+    """Set a new password; every existing session of that account ends. A line in the audit log (``actor``: who
+    set it; the account itself when one changes one's own)."""
     check_password_strength(password)
+    record(session, actor, "password_set", "staff", user.username, area="staff")
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     user.failed_logins = 0
@@ -113,7 +119,7 @@ def change_own_password(session: Session, user: StaffUser, current_password: str
     logged-in browser is not enough to take the account over."""
     if not verify_password(user.password_hash, current_password):
         raise AuthError(_l("This is not your current password."), field="current_password")
-    set_password(session, user, new_password)
+    set_password(session, user, new_password, actor=user)
 
 
 @dataclass(frozen=True)

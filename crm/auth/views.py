@@ -106,6 +106,7 @@ def staff_new():
             user = service.create_staff(
                 db.session, username=form.username.data, full_name=form.full_name.data,
                 role=form.role.data, password=form.password.data, language=form.language.data,
+                actor=current_user._get_current_object(),
             )
         except service.AuthError as exc:
             getattr(form, exc.field or "username").errors.append(str(exc.message))
@@ -164,7 +165,7 @@ def staff_password(user_id: int):
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            service.set_password(db.session, user, form.password.data)
+            service.set_password(db.session, user, form.password.data, actor=current_user._get_current_object())
         except service.AuthError as exc:
             form.password.errors.append(str(exc.message))
         else:

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
+from crm import audit
 from crm.auth.models import StaffUser
 from crm.catalogue.models import CatalogueItem, ItemCategory, StockMovement
 from crm.catalogue.stock import StockError, record_movement
@@ -125,9 +126,11 @@ def create_item(session: Session, data: ItemData, *, now: datetime | None = None
     return item
 
 
-def update_item(session: Session, item: CatalogueItem, data: ItemData) -> CatalogueItem:
+def update_item(session: Session, item: CatalogueItem, data: ItemData, *, actor: StaffUser | None = None,
+                now: datetime | None = None) -> CatalogueItem:
     """Change an item. Stock tracking cannot be switched off while units are on hand: the stock
-    would stay frozen at that number (bring it to zero with an adjustment first)."""
+    would stay frozen at that number (bring it to zero with an adjustment first). A changed price or cost is a
+    line in the audit log."""
     sku = normalize_sku(data.sku)
     _validate(session, data, sku)
     existing = find_by_sku(session, sku)
@@ -137,8 +140,13 @@ def update_item(session: Session, item: CatalogueItem, data: ItemData) -> Catalo
         raise CatalogueError(_ln("%(num)d unit is in stock: adjust the stock to zero before you stop tracking it.",
                                  "%(num)d units are in stock: adjust the stock to zero before you stop tracking it.",
                                  item.on_hand), field="stock_tracked")
+    old = {"price_minor": item.price_minor, "cost_minor": item.cost_minor}
     with _unique_sku(session, sku):
         _apply(item, data, sku)
+    for name, value in old.items():
+        if value != getattr(item, name):
+            audit.record_change(session, f"item:{item.id}", name, value, getattr(item, name), actor, now,
+                                area="prices")
     return item
 
 
@@ -218,10 +226,15 @@ def receive_stock(session: Session, item: CatalogueItem, quantity: int, *, actor
 
 def adjust_stock(session: Session, item: CatalogueItem, quantity: int, *, actor: StaffUser | None,
                  reason: str, now: datetime | None = None) -> StockMovement:
-    """A correction after a count, breakage or loss: signed, never to below zero, always with a reason."""
+    """A correction after a count, breakage or loss: signed, never to below zero, always with a reason; a line
+    in the audit log."""
     if not (reason or "").strip():
         raise CatalogueError(_l("Say why the stock is adjusted."), field="reason")
-    return _move(session, item, "adjusted", quantity, actor=actor, reason=reason, now=now)
+    movement = _move(session, item, "adjusted", quantity, actor=actor, reason=reason, now=now)
+    audit.record(session, actor, "adjust", "item", item.id,
+                 {"sku": item.sku, "quantity": quantity, "on_hand": item.on_hand, "movement": movement.id,
+                  "reason": movement.reason}, area="stock", now=now)
+    return movement
 
 
 @dataclass(frozen=True)

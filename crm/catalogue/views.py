@@ -94,7 +94,7 @@ def edit(item_id: int):
     extra = {}
     if form.validate_on_submit():
         try:
-            catalogue.update_item(db.session, item, _item_data(form))
+            catalogue.update_item(db.session, item, _item_data(form), actor=acting_staff())
         except catalogue.CatalogueError as exc:
             db.session.rollback()
             item = _item_or_404(item_id)  # the rollback expired it; show what is stored

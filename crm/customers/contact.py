@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.customers.consent import UNSUBSCRIBE_LINK, set_consents
 from crm.customers.models import Customer
 from crm.customers.profile import ProfileSection, register_profile_section
 from crm.database import utcnow
@@ -75,13 +76,12 @@ def recipient(customer: Customer) -> Recipient:
         marketing_consent=customer.marketing_consent, unsubscribe_url=unsubscribe_url(customer.id))
 
 
-def unsubscribe(session: Session, customer: Customer) -> bool:
-    """Turn marketing consent off (idempotent) and stop marketing messages not yet sent.
-    Returns whether the consent was on."""
+def unsubscribe(session: Session, customer: Customer, *, source: str = UNSUBSCRIBE_LINK) -> bool:
+    """Turn marketing consent off (idempotent; a row of the consent history when it was on) and stop marketing
+    messages not yet sent. Returns whether the consent was on."""
     was_on = customer.marketing_consent
     if was_on:
-        customer.marketing_consent = False
-        customer.marketing_consent_at = utcnow()
+        set_consents(session, customer, {"marketing": False}, source=source, now=utcnow())
     cancel_unsent(session, customer.id, kind="marketing", reason=UNSUBSCRIBED)
     session.flush()
     return was_on

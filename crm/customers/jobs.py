@@ -14,7 +14,8 @@ from crm.notifications.settings import get_settings, save_settings
 
 @every("telegram-updates", seconds=60)
 def link_telegram_chats(session: Session, now: datetime) -> str:
-    """Read the bot's new messages and act on every "/start <code>" and "/confirm <code>" as the webhook does."""
+    """Read the bot's new messages and act on every "/start <code>", "/confirm <code>" and "/stop" as the webhook
+    does."""
     bot = TelegramChannel(current_app.config)
     if not bot.configured or current_app.config.get("TELEGRAM_WEBHOOK_SECRET"):
         return "not polling (no bot, or the webhook is in use)"

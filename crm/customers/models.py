@@ -75,3 +75,24 @@ class TelegramCode(db.Model):
     chat_id: Mapped[str | None] = mapped_column(String(32))  # the chat that sent the code
     confirm_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     confirm_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConsentChange(db.Model):
+    """One change of a customer's consent (crm.customers.consent writes them, in the transaction of the change):
+    what (``service``, ``marketing``; ``marketing:email`` when a channel's own consent is added), given or taken
+    back, how (``desk``, ``unsubscribe_link``, ``telegram``, ``api``, ``erasure``), by which staff member (None:
+    the customer themselves, or the API) and when. Never updated: the newest row of a consent is its state."""
+
+    __tablename__ = "customers_consent_change"
+    __table_args__ = (
+        CheckConstraint("source IN ('desk', 'unsubscribe_link', 'telegram', 'api', 'erasure')", name="source_known"),
+        Index("ix_customers_consent_change_customer_id_id", "customer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers_customer.id", ondelete="CASCADE"))
+    consent: Mapped[str] = mapped_column(String(40))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(20))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm.auth.models import StaffUser
 from crm.customers import search
+from crm.customers.consent import DESK, set_consents
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, national_digits, normalize_phone
 from crm.database import utcnow
@@ -55,18 +57,13 @@ def find_by_phone(session: Session, phone_e164: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.phone == phone_e164))
 
 
-def _apply(customer: Customer, data: CustomerData, phone: str, now: datetime) -> None:
-    if customer.service_consent != data.service_consent or customer.service_consent_at is None:
-        customer.service_consent_at = now
-    if customer.marketing_consent != data.marketing_consent or customer.marketing_consent_at is None:
-        customer.marketing_consent_at = now
+def _apply(customer: Customer, data: CustomerData, phone: str) -> None:
+    """Everything but the consents (set_consents sets them, with their history)."""
     customer.name = data.name.strip()
     customer.phone = phone
     customer.email = (data.email or "").strip().lower() or None
     customer.birthday = data.birthday
     customer.birthday_mmdd = mmdd(data.birthday) if data.birthday else None
-    customer.service_consent = data.service_consent
-    customer.marketing_consent = data.marketing_consent
     customer.notes = (data.notes or "").strip()
     customer.preferred_channel = data.preferred_channel if data.preferred_channel in CHANNELS else "auto"
     customer.language = data.language or None
@@ -102,30 +99,40 @@ def _unique_phone(session: Session, phone: str):
         raise DuplicatePhone(existing) from None
 
 
-def create_customer(session: Session, data: CustomerData, *, region: str, now: datetime | None = None) -> Customer:
-    """Add a customer. The phone is normalised to E.164 and must not belong to anyone else."""
+def _wanted(data: CustomerData) -> dict[str, bool]:
+    return {"service": bool(data.service_consent), "marketing": bool(data.marketing_consent)}
+
+
+def create_customer(session: Session, data: CustomerData, *, region: str, now: datetime | None = None,
+                    actor: StaffUser | None = None, source: str = DESK) -> Customer:
+    """Add a customer. The phone is normalised to E.164 and must not belong to anyone else. The consents given
+    (or not) at the start are the first rows of the consent history."""
     now = now or utcnow()
     phone = _normalized_phone(session, data.phone, region, exclude_id=None)
     customer = Customer()
     with _unique_phone(session, phone):
-        _apply(customer, data, phone, now)
+        _apply(customer, data, phone)
+        customer.service_consent, customer.marketing_consent = data.service_consent, data.marketing_consent
+        customer.service_consent_at = customer.marketing_consent_at = now
         customer.created_at = now
         session.add(customer)
+    set_consents(session, customer, _wanted(data), source=source, actor=actor, now=now, initial=True)
+    session.flush()
     return customer
 
 
 def update_customer(session: Session, customer: Customer, data: CustomerData, *, region: str,
-                    now: datetime | None = None) -> Customer:
-    """Change a customer's details; a changed consent flag records the time of the change. Consent taken
-    back also stops the messages of that kind not yet sent."""
+                    now: datetime | None = None, actor: StaffUser | None = None, source: str = DESK) -> Customer:
+    """Change a customer's details; a changed consent flag records the time of the change and a row of the
+    consent history. Consent taken back also stops the messages of that kind not yet sent."""
     now = now or utcnow()
-    had_service, had_marketing = customer.service_consent, customer.marketing_consent
     phone = _normalized_phone(session, data.phone, region, exclude_id=customer.id)
     with _unique_phone(session, phone):
-        _apply(customer, data, phone, now)
-    if had_marketing and not customer.marketing_consent:
+        _apply(customer, data, phone)
+        withdrawn = set_consents(session, customer, _wanted(data), source=source, actor=actor, now=now)
+    if "marketing" in withdrawn:
         cancel_unsent(session, customer.id, kind="marketing", reason=MARKETING_WITHDRAWN)
-    if had_service and not customer.service_consent:
+    if "service" in withdrawn:
         cancel_unsent(session, customer.id, kind="service", reason=SERVICE_WITHDRAWN)
     return customer
 

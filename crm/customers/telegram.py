@@ -11,6 +11,8 @@
 - When another chat is linked, a valid code links nothing yet: the linked chat is asked to answer
   "/confirm <code>" within CONFIRM_WITHIN, and the new chat is told so. Only the linked chat can confirm. A
   customer who lost that phone asks the desk, which unlinks it (every code stops working) and gives a new link.
+- "/stop" from a linked chat turns the customer's marketing consent off (crm.customers.consent keeps the
+  history); service messages still come.
 - A used, expired or revoked code gets one answer per chat ("this link no longer works"); an unknown code,
   or any other message, none. The webhook and the polling job both come here (receive_update).
 
@@ -25,7 +27,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crm.customers.contact import message_variables
+from crm.customers.consent import TELEGRAM
+from crm.customers.contact import message_variables, unsubscribe
 from crm.customers.models import Customer, TelegramCode
 from crm.database import utcnow
 from crm.notifications.channels import command_from_update
@@ -36,6 +39,7 @@ _CONFIRM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off 
 
 # What an update did (the polling job counts them).
 LINKED, AWAITING_CONFIRMATION, REFUSED, IGNORED = "linked", "awaiting confirmation", "refused", "ignored"
+STOPPED = "stopped"
 
 
 def bot_username() -> str:
@@ -106,9 +110,24 @@ def receive_update(session: Session, update_: object, *, now: datetime | None = 
     if found is None:
         return IGNORED
     chat_id, command, argument = found
+    if command == "stop":
+        return stop_marketing(session, chat_id, now=now)
     if command == "start":
         return start_link(session, chat_id, argument, now=now)
     return confirm_link(session, chat_id, argument, now=now)
+
+
+def stop_marketing(session: Session, chat_id: str, *, now: datetime | None = None) -> str:
+    """A chat sent "/stop": the customer it is linked to no longer gets marketing messages (a row of the consent
+    history, source Telegram; service messages still come) and the chat is told so. A chat linked to no one, or
+    whose customer had stopped them already, changes nothing and gets no answer."""
+    customers = list(session.scalars(select(Customer).where(Customer.telegram_chat_id == chat_id)
+                                     .order_by(Customer.id).with_for_update()))
+    now = now or utcnow()
+    changed = [customer for customer in customers if unsubscribe(session, customer, source=TELEGRAM)]
+    for customer in changed:
+        _reply(session, customer, chat_id, "telegram_stopped", key=f"telegram:stopped:{customer.id}:{now.isoformat()}")
+    return STOPPED if changed else IGNORED
 
 
 def start_link(session: Session, chat_id: str, code: str, *, now: datetime | None = None) -> str:

@@ -2,7 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.auth.access import ALL_STAFF, roles_required
+from crm.auth.access import ALL_STAFF, acting_staff, roles_required
 from crm.auth.models import Role
 from crm.customers import bp, service, telegram
 from crm.customers.forms import CustomerForm, TelegramLinkForm
@@ -47,7 +47,7 @@ def new():
     if form.validate_on_submit():
         try:
             customer = service.create_customer(db.session, _form_data(form),
-                                               region=current_app.config["PHONE_REGION"])
+                                               region=current_app.config["PHONE_REGION"], actor=acting_staff())
         except service.CustomerError as exc:
             db.session.rollback()
             extra = _show_errors(form, exc)
@@ -112,7 +112,7 @@ def edit(customer_id: int):
     if form.validate_on_submit():
         try:
             service.update_customer(db.session, customer, _form_data(form),
-                                    region=current_app.config["PHONE_REGION"])
+                                    region=current_app.config["PHONE_REGION"], actor=acting_staff())
         except service.CustomerError as exc:
             db.session.rollback()
             extra = _show_errors(form, exc)

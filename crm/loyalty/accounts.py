@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm import audit
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.customers.phones import InvalidPhone, normalize_phone
@@ -159,11 +160,19 @@ def adjust_points(session: Session, customer: Customer, points: int, *, reason: 
         raise LoyaltyError(_l("Enter the points to add (positive) or take away (negative)."), field="points")
     account = enrol(session, customer, actor=actor, now=now)
     program = get_program(session)
+    replayed = ledger.find_entry(session, key) is not None  # the same form sent twice: audited once
     if points > 0:
-        return ledger.credit(session, account, "adjust", points, key=key, reason=reason, actor=actor, now=now,
-                             reference=f"customer:{customer.id}", expiry_months=program.expiry_months)
-    return ledger.debit(session, account, "adjust", -points, key=key, reason=reason, actor=actor, now=now,
-                        reference=f"customer:{customer.id}")
+        entry = ledger.credit(session, account, "adjust", points, key=key, reason=reason, actor=actor, now=now,
+                              reference=f"customer:{customer.id}", expiry_months=program.expiry_months)
+    else:
+        entry = ledger.debit(session, account, "adjust", -points, key=key, reason=reason, actor=actor, now=now,
+                             reference=f"customer:{customer.id}")
+    # The reason stays on the ledger entry only: it is free text, which an erasure removes from one place.
+    if not replayed:
+        audit.record(session, actor, "adjust", "customer", customer.id,
+                     {"points": points, "balance": account.balance, "ledger_entry": entry.id}, area="points",
+                     now=now)
+    return entry
 
 
 def _event_bonus(session: Session, customer: Customer, kind_key: str, points: int, reason: str,

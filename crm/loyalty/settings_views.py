@@ -8,13 +8,14 @@ from sqlalchemy import column, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from crm import audit as audit_log
 from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.extensions import db
 from crm.forms_common import choices
 from crm.loyalty import bp, coupon_admin, program
 from crm.loyalty.ledger import LoyaltyError
-from crm.loyalty.models import AuditEntry, Coupon, CouponTemplate, Tier
+from crm.loyalty.models import Coupon, CouponTemplate, Tier
 from crm.loyalty.settings_forms import (
     CouponTemplateForm,
     ProgramForm,
@@ -241,7 +242,6 @@ def promo_form():
 def audit():
     page = page_arg()
     per_page = current_app.config["PAGE_SIZE"]
-    rows = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).offset((page - 1) * per_page)
-                              .limit(per_page + 1).options(selectinload(AuditEntry.actor))).all()
-    return render_template("loyalty/settings/audit.html", entries=rows[:per_page], page=page,
-                           has_next=len(rows) > per_page)
+    entries, has_next = audit_log.audit_page(db.session, audit_log.AuditFilters(areas=audit_log.SETTINGS_AREAS),
+                                             page=page, per_page=per_page)
+    return render_template("loyalty/settings/audit.html", entries=entries, page=page, has_next=has_next)

@@ -165,6 +165,13 @@ EVENTS: dict[str, Event] = {e.code: e for e in [
           "can give it to you.\n\n{{ shop_name }} {{ shop_phone }}"),
           {},
           sms=_l("{{ shop_name }}: this Telegram link was used or has expired; ask the desk for a new one.")),
+    # The answer to "/stop" from a linked chat (crm.customers.telegram): marketing consent is off.
+    Event("telegram_stopped", _l("Telegram: offers stopped"), SERVICE,
+          _l("{{ shop_name }}: no more offers"),
+          _l("You will get no more offers or greetings from {{ shop_name }}. News of your repairs still comes to "
+          "this chat.\n\n{{ shop_name }} {{ shop_phone }}"),
+          {},
+          sms=_l("{{ shop_name }}: no more offers; news of your repairs still comes.")),
     Event("birthday", _l("Birthday greeting"), MARKETING,
           _l("Happy birthday from {{ shop_name }}"),
           _l("Happy birthday, {{ customer_name }}!\n\nWe have added {{ bonus_points }} points to your balance "

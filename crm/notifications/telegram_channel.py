@@ -118,12 +118,12 @@ def parse_update(body: bytes) -> dict:
     return update
 
 
-_COMMAND = re.compile(r"/(start|confirm) ([A-Za-z0-9_-]{1,64})")
+_COMMAND = re.compile(r"/(?:(start|confirm) ([A-Za-z0-9_-]{1,64})|(stop))")
 
 
 def command_from_update(update: Any) -> tuple[str, str, str] | None:
     """(chat id, "start" or "confirm", its argument) when a Telegram update is a private chat's message
-    reading "/start CODE" or "/confirm CODE", else None.
+    reading "/start CODE" or "/confirm CODE", (chat id, "stop", "") for "/stop", else None.
 
     The update may come from the webhook, so anyone could have shaped it: any other shape is None. A group
     chat is None too: a customer's messages go to the customer, not to a group someone added the bot to."""
@@ -139,4 +139,6 @@ def command_from_update(update: Any) -> tuple[str, str, str] | None:
         return None
     if not re.fullmatch(r"-?[0-9]{1,20}", str(chat_id)):  # Telegram sends numbers; True, "abc" fail here
         return None
+    if match.group(3):
+        return str(chat_id), "stop", ""
     return str(chat_id), match.group(1), match.group(2)

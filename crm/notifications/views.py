@@ -90,7 +90,7 @@ def settings():
         notification_settings.save_settings(
             db.session, notify_statuses=",".join(sorted(form.notify_statuses.data or [])),
             quiet_start_minute=_minutes(form.quiet_start.data), quiet_end_minute=_minutes(form.quiet_end.data),
-            max_attempts=form.max_attempts.data, catch_up_days=form.catch_up_days.data)
+            max_attempts=form.max_attempts.data, catch_up_days=form.catch_up_days.data, actor=acting_staff())
         db.session.commit()
         flash(_("Notification settings saved."), "success")
         return redirect(url_for("notifications.settings"))

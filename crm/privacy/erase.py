@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import record_change
 from crm.auth.models import StaffUser
+from crm.customers.consent import ERASURE, set_consents
 from crm.customers.models import Customer, TelegramCode
 from crm.errors import RuleError
 from crm.feedback.models import Feedback
@@ -70,6 +71,7 @@ def erase(session: Session, customer: Customer, *, placeholder_name: str, actor:
     session.execute(update(Coupon).where(Coupon.customer_id == customer.id, Coupon.valid_until > now)
                     .values(valid_until=now))
     session.execute(delete(TelegramCode).where(TelegramCode.customer_id == customer.id))
+    set_consents(session, customer, {"service": False, "marketing": False}, source=ERASURE, actor=actor, now=now)
     _erase_profile(customer, placeholder_name, now)
     record_change(session, f"customer:{customer.id}", "personal data erased", "", "", actor, now)
     session.flush()
@@ -111,7 +113,5 @@ def _erase_profile(customer: Customer, placeholder_name: str, now: datetime) -> 
     customer.email = customer.birthday = customer.birthday_mmdd = customer.telegram_chat_id = None
     customer.language = None
     customer.notes = customer.search_text = ""
-    customer.service_consent = customer.marketing_consent = False
-    customer.service_consent_at = customer.marketing_consent_at = now
     customer.preferred_channel = "auto"
     customer.erased_at = now

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Select, inspect, or_, select
 from sqlalchemy.orm import Session
 
-from crm.customers.models import Customer, TelegramCode
+from crm.customers.models import ConsentChange, Customer, TelegramCode
 from crm.feedback.models import Feedback
 from crm.loyalty.models import Account, Activity, Coupon, CouponUse, LedgerEntry, LotUse, TierChange
 from crm.notifications.models import OutboxMessage
@@ -51,6 +51,8 @@ def _ledger(cid: int):
 
 SECTIONS = (
     Section("profile", Customer, lambda cid: select(Customer).where(Customer.id == cid)),
+    Section("consent_history", ConsentChange, lambda cid: select(ConsentChange).where(ConsentChange.customer_id == cid)
+            .order_by(ConsentChange.id)),
     Section("telegram_link_codes", TelegramCode,
             lambda cid: select(TelegramCode).where(TelegramCode.customer_id == cid)),
     Section("repair_orders", RepairOrder, lambda cid: select(RepairOrder).where(RepairOrder.customer_id == cid)),

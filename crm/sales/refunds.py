@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from crm import audit
 from crm.auth.models import StaffUser
 from crm.catalogue.models import CatalogueItem
 from crm.catalogue.stock import record_movement
@@ -68,6 +69,9 @@ def refund(session: Session, sale_id: int, requests: Sequence[RefundRequest], *,
     _pay_back_points(session, sale, refund_row, refunded, actor, now)
     session.flush()
     _restock(session, refund_row, lines, actor, now)
+    audit.record(session, actor, "refund", "refund", refund_row.number,
+                 {"sale": sale.number, "amount_minor": refund_row.amount_minor, "method": method,
+                  "units": sum(units for _, units in refunded)}, area="refunds", now=now)
     return refund_row
 
 

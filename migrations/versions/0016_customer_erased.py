@@ -1,7 +1,7 @@
 """when a customer's personal data was erased (their links stop working)
 
 Revision ID: 0016_customer_erased
-Revises: 0014_search_index
+Revises: 0015_consent_audit
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_customer_erased'
-down_revision = '0014_search_index'
+down_revision = '0015_consent_audit'
 branch_labels = None
 depends_on = None
 

@@ -95,8 +95,8 @@ def test_a_file_that_is_not_a_sqlite_database_is_refused(shop, database, good_ba
 def test_a_damaged_backup_is_refused(shop, database, good_backup, tmp_path):
     data = bytearray(good_backup.read_bytes())
     page = 4096
-    for offset in range(3 * page, len(data) - page, 7 * page):  # scribble over every seventh page, its header too
-        data[offset: offset + 300] = bytes(range(256)) + bytes(44)
+    for offset in range(3 * page, len(data) - page, 7 * page):  # scribble over every seventh page
+        data[offset: offset + 300] = bytes(range(256)) + bytes(44)  # the page header too: any page, empty or not
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(bytes(data))
     refused(shop, database, damaged, "cannot be restored")

@@ -8,8 +8,9 @@ from crm.notifications.render import find_template
 
 
 def _log(session):
-    return [(e.subject, e.field, e.old_value, e.new_value) for e in session.scalars(select(AuditEntry)
-                                                                                   .order_by(AuditEntry.id))]
+    return [(e.subject, e.field, e.old_value, e.new_value)
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.area == "notifications")
+                                     .order_by(AuditEntry.id))]
 
 
 def test_saving_a_template_writes_what_changed_to_the_change_log(session, make):
