@@ -54,7 +54,7 @@ def enrol(session: Session, customer: Customer, *, actor: StaffUser | None = Non
             with session.begin_nested():
                 session.add(Account(customer_id=customer.id, balance=0, tier_id=tier.id if tier else None,
                                     tier_since=now if tier else None, referral_code=new_referral_code(),
-                                    enrolled_at=now))
+                                    enrolled_at=now, enrolled_by_id=actor.id if actor else None))
             created = True
             break
         except IntegrityError:

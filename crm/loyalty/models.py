@@ -124,6 +124,8 @@ class Account(db.Model):
     # month * 100 + day of the first purchase in the shop's time zone: the anniversary job's index.
     first_purchase_mmdd: Mapped[int | None] = mapped_column(SmallInteger, index=True)
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who enrolled the member (None: before this was recorded, or the program itself, e.g. a referral link).
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"))
 
     customer: Mapped[Customer] = relationship(foreign_keys=[customer_id], lazy="raise")
     tier: Mapped[Tier | None] = relationship(lazy="raise")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.auth.models import Role, StaffUser
 from crm.feedback.models import Feedback
+from crm.loyalty.models import Account
 from crm.orders.models import OrderStatusChange, RepairOrder
 from crm.orders.status import Status
 from crm.sales.models import Refund, RefundLine, Sale, SaleLine, SaleStatus
@@ -53,6 +54,7 @@ class DeskFigures:
     coupons: int = 0
     refunds: int = 0
     refunded_minor: int = 0
+    enrolled: int = 0  # members they enrolled in the range
 
 
 def seconds_between(dialect: str, later, earlier):
@@ -195,19 +197,24 @@ def technician_figures(session: Session, start: datetime, end: datetime, tz: Zon
 
 def desk_figures(session: Session, start: datetime, end: datetime) -> list[DeskFigures]:
     """Per staff member who took a checkout (``paid_by``) or made a refund in the range, and every active
-    front-desk member: sales paid, their total, points redeemed and coupons on them, refunds made and their amount."""
+    front-desk member: sales paid, their total, points redeemed and coupons on them, refunds made and their amount,
+    members they enrolled."""
     sales = _by_staff(session, select(Sale.paid_by_id, func.count(), func.sum(Sale.total_minor),
                                       func.sum(Sale.points_redeemed), func.count(Sale.coupon_code))
                       .where(Sale.status == SaleStatus.PAID.value, Sale.paid_at >= start, Sale.paid_at < end)
                       .group_by(Sale.paid_by_id))
     refunds = _by_staff(session, select(Refund.created_by_id, func.count(), func.sum(Refund.amount_minor))
                         .where(Refund.created_at >= start, Refund.created_at < end).group_by(Refund.created_by_id))
-    who = or_(StaffUser.id.in_(set(sales) | set(refunds)),
+    enrolled = _by_staff(session, select(Account.enrolled_by_id, func.count())
+                         .where(Account.enrolled_at >= start, Account.enrolled_at < end)
+                         .group_by(Account.enrolled_by_id))
+    who = or_(StaffUser.id.in_(set(sales) | set(refunds) | set(enrolled)),
               and_(StaffUser.role == Role.FRONT_DESK.value, StaffUser.is_active_account))
     result = []
     for user in session.scalars(select(StaffUser).where(who).order_by(StaffUser.full_name, StaffUser.id)):
         row = DeskFigures(user.id, user.full_name)
         row.sales, row.revenue_minor, row.points_redeemed, row.coupons = sales.get(user.id, (0, 0, 0, 0))
         row.refunds, row.refunded_minor = refunds.get(user.id, (0, 0))
+        row.enrolled = enrolled.get(user.id, (0,))[0]
         result.append(row)
     return result

@@ -20,8 +20,8 @@ TECHNICIAN_COLUMNS = (
     _l("Commission estimate"),
 )
 DESK_COLUMNS = (
-    _l("Staff member"), _l("Sales"), _l("Revenue"), _l("Points redeemed"), _l("Coupons applied"),
-    _l("Refunds issued"), _l("Amount refunded"),
+    _l("Staff member"), _l("Sales"), _l("Revenue"), _l("Members enrolled"), _l("Points redeemed"),
+    _l("Coupons applied"), _l("Refunds issued"), _l("Amount refunded"),
 )
 
 
@@ -54,6 +54,7 @@ def desk_header() -> list[str]:
 
 
 def desk_rows(figures: list[DeskFigures]) -> list[list[str]]:
-    return [[row.name, show("count", row.sales), shop_money(row.revenue_minor), show("count", row.points_redeemed),
+    return [[row.name, show("count", row.sales), shop_money(row.revenue_minor), show("count", row.enrolled),
+             show("count", row.points_redeemed),
              show("count", row.coupons), show("count", row.refunds), shop_money(row.refunded_minor)]
             for row in figures]

@@ -3,6 +3,9 @@
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from crm.auth.models import StaffUser
 from crm.reports import period, staff
 from tests.reports import staff_shop
 from tests.reports.shop import at
@@ -74,3 +77,17 @@ def test_utc_offsets_find_the_clock_change():
     pieces = staff.utc_offsets(KYIV, MARCH.start_utc, MARCH.end_utc)
     assert pieces == [(at("2026-03-29T01:00"), 7200), (None, 10800)]
     assert staff.utc_offsets(KYIV, at("2026-06-01T00:00"), at("2026-06-30T00:00")) == [(None, 10800)]
+
+
+def test_members_enrolled_count_for_who_enrolled_them_in_the_range(session):
+    from crm.loyalty import accounts
+    from tests import factories
+
+    staff_shop.build(session)
+    dana = session.scalar(select(StaffUser).where(StaffUser.full_name == "Dana Desk"))
+    for n, when in enumerate((at("2026-03-02T10:00"), at("2026-03-31T20:59"), at("2026-03-31T21:01"))):
+        accounts.enrol(session, factories.customer(phone=f"+38067118{n:04d}"), actor=dana, now=when)
+    accounts.enrol(session, factories.customer(phone="+380671189999"), now=at("2026-03-10T10:00"))  # by nobody
+    rows = {row.name: row for row in staff.desk_figures(session, MARCH.start_utc, MARCH.end_utc)}
+    assert rows["Dana Desk"].enrolled == 2  # 31 March 21:01 UTC is 1 April in Kyiv
+    assert rows["Emil Desk"].enrolled == 0
