@@ -102,7 +102,18 @@ def scenarios(order_ids: list[int], order_numbers: list[str], customer_ids: list
         Scenario("catalogue: search", ["/catalogue?q=case", "/catalogue?q=acc-0004", "/catalogue?q=iphone"]),
         Scenario("sales: end-of-day report", [f"/sales/end-of-day?day={d}" for d in recent_days],
                  explain=(f"/sales/end-of-day?day={recent_days[0]}",)),
+        *REPORTS,
     ]
+
+
+# The manager's reports (issue 14): one year of the dashboard, three years of the Loyalty report's cohorts, one
+# year of the staff report. Slow pages: bench.run --reports-only measures these alone (fewer requests).
+REPORTS = [
+    Scenario("reports: dashboard, this year", ["/reports?period=this_year"]),
+    Scenario("reports: loyalty report, last 3 years", ["/reports/loyalty?period=custom&start=2024-01-01"
+                                                        "&end=2026-12-31"]),
+    Scenario("reports: staff performance, this year", ["/reports/staff?period=this_year"]),
+]
 
 
 class Meter:
@@ -249,6 +260,8 @@ def run(args) -> None:
                "anonymous": logged_in_client(app, None)}
     recent_days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in range(1, 8)]
     plan = scenarios(order_ids, order_numbers, customer_ids, recent_days, tokens)
+    if args.reports_only:
+        plan = REPORTS
     print(f"{server}; rows: {counts}; {args.requests} requests per scenario")
     if args.explain:
         for scenario in plan:
@@ -259,8 +272,9 @@ def run(args) -> None:
     for scenario in plan:
         results.append(measure(clients[scenario.role], meter, scenario, args.requests))
         print(f"  {scenario.name}: p50 {results[-1]['p50_ms']} ms", flush=True)
-    results += measure_checkout(app, clients[Role.MANAGER], meter, args.requests, random.Random(args.seed),
-                                summary(nearest_rank))
+    if not args.reports_only:
+        results += measure_checkout(app, clients[Role.MANAGER], meter, args.requests, random.Random(args.seed),
+                                    summary(nearest_rank))
     print_table(results)
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"results-{kind}.json"
@@ -280,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
     parser.add_argument("--explain", action="store_true", help="print the query plans instead of timing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reports-only", action="store_true", help="only the manager's report pages")
     args = parser.parse_args(argv)
     run(args)
 

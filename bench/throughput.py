@@ -151,7 +151,8 @@ def prepare(app, seed: int, bills: int) -> dict:
         with_points = [_open_bill(rng, items, top, members) for _ in range(bills)] if members else []
     days = [(datetime.now(UTC).date() - timedelta(days=n)).isoformat() for n in range(1, 8)]
     plan = [Scenario("login page", ["/login"], role="anonymous"),
-            *[s for s in scenarios(order_ids, order_numbers, customer_ids, days, tokens) if s.urls != ["/healthz"]]]
+            *[s for s in scenarios(order_ids, order_numbers, customer_ids, days, tokens)
+              if s.urls != ["/healthz"] and not s.name.startswith("reports:")]]  # reports: bench.run --reports-only
     return {"plan": plan, "plain": plain, "with_points": with_points}
 
 
