@@ -6,5 +6,6 @@ window.addEventListener("DOMContentLoaded", function () {
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: false,
+    validatorUrl: null,  // no badge from validator.swagger.io: the page runs offline, within the CSP
   });
 });
