@@ -52,6 +52,18 @@ class CustomerCreateSchema(Schema):
     language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["en", "uk", "ru", "ro"]))
 
 
+class CustomerUpdateSchema(Schema):
+    """The fields to change (the others stay as they are), checked by the same service as the desk's form."""
+
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    phone = fields.String(validate=validate.Length(min=1, max=40))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    birthday = fields.Date(allow_none=True)
+    service_consent = fields.Boolean()
+    marketing_consent = fields.Boolean()
+    language = fields.String(allow_none=True, validate=validate.OneOf(["en", "uk", "ru", "ro"]))
+
+
 class LoyaltySchema(Schema):
     member = fields.Boolean()
     balance = fields.Integer(metadata={"description": "Points."})

@@ -61,6 +61,34 @@ def create_customer(data):
     return customer
 
 
+@blp.route("/customers/<int:customer_id>", methods=["PATCH"])
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
+@write
+@blp.arguments(schemas.CustomerUpdateSchema)
+@blp.response(200, schemas.CustomerSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.alt_response(409, response="CONFLICT")
+@allow(TokenRole.FRONT_DESK)
+def update_customer(changes, customer_id: int):
+    """Change a customer's details or consents (front desk or manager token); consent changes are in the
+    customer's consent history with source "api". Send an Idempotency-Key."""
+    customer = _found(Customer, customer_id)
+    if customer.erased_at is not None:
+        abort(404, description=f"No customer {customer_id}.")
+    current = {name: getattr(customer, name) for name in schemas.CustomerUpdateSchema().fields}
+    data = customer_service.CustomerData(**{**current, **changes}, notes=customer.notes,
+                                         preferred_channel=customer.preferred_channel)
+    try:
+        customer_service.update_customer(db.session, customer, data, region=current_app.config["PHONE_REGION"],
+                                         source=consent.API)
+    except customer_service.CustomerError as exc:
+        unprocessable(exc.field or "name", str(exc.message))
+    record_change(db.session, f"customer:{customer.id}", "changed through the API", "", g.api_token.name, None,
+                  utcnow())
+    return customer
+
+
 @blp.route("/customers/<int:customer_id>", methods=["GET"])
 @blp.response(200, schemas.CustomerSchema)
 @blp.alt_response(404, response="NOT_FOUND")

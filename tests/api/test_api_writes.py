@@ -122,3 +122,36 @@ def test_calls_sent_at_once_with_one_key_have_one_effect(app):
     assert {status for status, _ in answers} == {201}
     assert len({customer_id for _, customer_id in answers}) == 1
     assert _customers(app) == 1
+
+
+def _created(app, client, headers) -> int:
+    return client.post("/api/v1/customers", json=BODY, headers=headers).get_json()["id"]
+
+
+def test_a_desk_token_changes_details_and_consents_and_the_history_says_api(app, client):
+    from crm.customers.consent import consent_history
+
+    headers = _token(app)
+    customer_id = _created(app, client, headers)
+    response = client.patch(f"/api/v1/customers/{customer_id}", json={"marketing_consent": False,
+                                                                      "email": "iryna@example.com"},
+                            headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["marketing_consent"], body["email"], body["name"]) == (False, "iryna@example.com", "Iryna API")
+    with app.app_context():
+        latest = consent_history(db.session, customer_id)[0]
+        assert (latest["consent"], latest["granted"], latest["source"]) == ("marketing", False, "api")
+        db.session.remove()
+
+
+def test_a_change_is_refused_on_its_field_and_changes_nothing(app, client):
+    headers = _token(app)
+    customer_id = _created(app, client, headers)
+    refused = client.patch(f"/api/v1/customers/{customer_id}", json={"phone": "12", "name": "New"},
+                           headers=headers)
+    assert refused.status_code == 422 and "phone" in refused.get_json()["errors"]
+    assert client.get(f"/api/v1/customers/{customer_id}", headers=headers).get_json()["name"] == "Iryna API"
+    assert client.patch("/api/v1/customers/999999", json={"name": "x"}, headers=headers).status_code == 404
+    read_only = _token(app, "read_only")
+    assert client.patch(f"/api/v1/customers/{customer_id}", json={"name": "x"}, headers=read_only).status_code == 403
