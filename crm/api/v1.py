@@ -1,5 +1,6 @@
-"""/api/v1: the read side of the shop for other programs (the write side follows in later work). Every view
-reads through the same models and services as the web pages; lists are cursor-paginated."""
+"""/api/v1: the shop's data for other programs: reads of customers, points, repairs, the catalogue and sales,
+and the first writes (registering and changing customers). Every view goes through the same models and services
+as the web pages; lists are cursor-paginated."""
 
 from flask import abort, current_app, g
 from flask_smorest import Blueprint
