@@ -11,7 +11,7 @@ from config import BASE_DIR, CONFIGS, settings_problems
 from crm import security_headers
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-from crm.locales import interface_language, language_choices
+from crm.locales import install_template_gettext, interface_language, language_choices
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=interface_language)
+    install_template_gettext(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
 

@@ -5,9 +5,9 @@ from contextlib import nullcontext
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import LazyString as _BabelLazyString
-from flask_babel import force_locale, gettext, ngettext, pgettext
+from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext, pgettext
 from markupsafe import Markup, escape
 
 
@@ -42,6 +42,30 @@ def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
 def lazy_text(func) -> LazyText:
     """Any text computed late (in the language active when it is used), e.g. a message variable."""
     return LazyText(func)
+
+
+def current_translations():
+    """The catalogue of the language in use, looked up once per request and language: a staff page calls gettext
+    about a hundred times, and Flask-Babel finds the catalogue anew on each call (the locale, its name, the
+    domain). A change of language (force_locale, in_language) makes a new Locale object, hence a new lookup."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    memo = g.get("_crm_translations")
+    if memo is None or memo[0] is not locale:
+        memo = (locale, get_translations())
+        g._crm_translations = memo
+    return memo[1]
+
+
+def install_template_gettext(app) -> None:
+    """The templates' _(), ngettext() and pgettext() through current_translations (after Flask-Babel's init)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
 
 @lru_cache(maxsize=32)  # the navigation shows the list on every staff page

@@ -6,7 +6,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import DateTimePattern, format_date, format_datetime, parse_pattern
 from flask import current_app, has_app_context
 from flask_babel import get_locale
 
@@ -63,9 +63,20 @@ def local_pattern(kind: str, language: str) -> str:
     return {"date": day, "time": clock, "datetime": f"{day} {clock}"}[kind]
 
 
+@lru_cache(maxsize=64)
+def _compiled(kind: str, language: str) -> tuple[DateTimePattern, Locale]:
+    return parse_pattern(local_pattern(kind, language)), Locale.parse(language)
+
+
 def format_local(moment: datetime, kind: str, language: str) -> str:
-    """A stored (UTC) moment as the shop's clock shows it, written the way ``language`` writes it."""
-    return format_datetime(moment, local_pattern(kind, language), tzinfo=shop_tz(), locale=language)
+    """A stored (UTC) moment as the shop's clock shows it, written the way ``language`` writes it (Babel's
+    format_datetime with the parsed pattern and locale kept: half its cost, on every row of a list)."""
+    if not isinstance(moment, datetime):
+        return format_datetime(moment, local_pattern(kind, language), tzinfo=shop_tz(), locale=language)
+    pattern, locale = _compiled(kind, language)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return pattern.apply(moment.astimezone(shop_tz()), locale)
 
 
 def format_day(day: date, language: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
 from crm.customers.models import ConsentChange, Customer
-from crm.customers.profile import ProfileSection, register_profile_section
+from crm.customers.profile import MESSAGES, ProfileSection, register_profile_section
 from crm.database import utcnow
 from crm.locales import lazy_gettext as _l
 
@@ -80,5 +80,5 @@ register_profile_section(ProfileSection(
     template="customers/_consent_history.html",
     context=lambda session, customer: {"consent_history": consent_history(session, customer.id, limit=HISTORY_LIMIT),
                                        "consent_label": consent_label, "consent_sources": SOURCE_LABELS},
-    order=95,
+    order=95, tab=MESSAGES,
 ))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm.customers.consent import UNSUBSCRIBE_LINK, set_consents
 from crm.customers.models import Customer
-from crm.customers.profile import ProfileSection, register_profile_section
+from crm.customers.profile import MESSAGES, ProfileSection, register_profile_section
 from crm.database import utcnow
 from crm.links import public_url
 from crm.notifications.events import EVENTS
@@ -96,5 +96,5 @@ def recent_messages(session: Session, customer_id: int, limit: int = 10) -> list
 register_profile_section(ProfileSection(
     template="customers/_messages.html",
     context=lambda session, customer: {"messages": recent_messages(session, customer.id), "events": EVENTS},
-    order=90,
+    order=90, tab=MESSAGES,
 ))

@@ -1,5 +1,7 @@
 """Phone numbers in E.164, parsed with Google's libphonenumber rules (the phonenumbers package)."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 from crm.locales import lazy_gettext as _l
@@ -34,6 +36,7 @@ def national_digits(e164: str) -> str:
     return "".join(ch for ch in national if ch.isdigit())
 
 
+@lru_cache(maxsize=8192)  # a pure function of its arguments; parsing costs ~70 µs and a list page shows dozens
 def display_phone(e164: str, region: str | None = None) -> str:
     """As people write it: nationally for a number of the shop's ``region`` ("067 123 4567"), internationally
     for any other ("+373 69 123 456")."""

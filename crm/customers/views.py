@@ -7,7 +7,7 @@ from crm.auth.models import Role
 from crm.customers import bp, service, telegram
 from crm.customers.forms import CustomerForm, TelegramLinkForm
 from crm.customers.models import Customer
-from crm.customers.profile import profile_sections
+from crm.customers.profile import MESSAGES, OVERVIEW, POINTS, TAB_ENDPOINTS, TABS, profile_sections
 from crm.extensions import db
 from crm.pagination import page_arg
 
@@ -64,18 +64,33 @@ def profile(customer_id: int):
     return render_profile(db.get_or_404(Customer, customer_id))
 
 
-def render_profile(customer: Customer, code: int = 200, refused: dict | None = None):
-    """The customer's page with every module's section; other modules' views re-render it (422) when
-    a form in their section was refused, passing that form in ``refused`` under its name in the section's
-    context (``{"adjust_form": form}``), so what was typed stays next to its error."""
+@bp.route("/<int:customer_id>/points")
+@roles_required(*ALL_STAFF)
+def profile_points(customer_id: int):
+    """The points history tab of the customer's page."""
+    return render_profile(db.get_or_404(Customer, customer_id), tab=POINTS)
+
+
+@bp.route("/<int:customer_id>/messages")
+@roles_required(*ALL_STAFF)
+def profile_messages(customer_id: int):
+    """The messages tab of the customer's page: feedback, messages sent, consent history."""
+    return render_profile(db.get_or_404(Customer, customer_id), tab=MESSAGES)
+
+
+def render_profile(customer: Customer, code: int = 200, refused: dict | None = None, tab: str = OVERVIEW):
+    """The customer's page (one tab of it) with every module's section; other modules' views re-render it
+    (422) when a form in their section was refused, passing that form in ``refused`` under its name in the
+    section's context (``{"adjust_form": form}``), so what was typed stays next to its error."""
     sections = []
-    for section in profile_sections():
+    for section in profile_sections(tab):
         context = section.context(db.session, customer)
         context.update({name: form for name, form in (refused or {}).items() if name in context})
         sections.append((section.template, context))
     desk = current_user.has_role(Role.FRONT_DESK)  # the Telegram code is for the desk to hand over, not for all
-    return render_template("customers/profile.html", customer=customer, sections=sections, desk=desk,
-                           telegram_link=telegram.shown_link(db.session, customer.id) if desk else None,
+    telegram_link = telegram.shown_link(db.session, customer.id) if desk and tab == OVERVIEW else None
+    return render_template("customers/profile.html", customer=customer, sections=sections, desk=desk, tab=tab,
+                           tabs=TABS, tab_endpoints=TAB_ENDPOINTS, telegram_link=telegram_link,
                            telegram_form=TelegramLinkForm(), has_bot=bool(telegram.bot_username())), code
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from crm.customers.models import Customer
-from crm.customers.profile import ProfileSection, register_profile_section
+from crm.customers.profile import MESSAGES, ProfileSection, register_profile_section
 from crm.database import utcnow
 from crm.feedback import queries, service
 from crm.feedback.forms import FeedbackForm
@@ -50,4 +50,4 @@ def profile_context(session: Session, customer: Customer) -> dict:
 register_tracking_section(OrderSection(template=TRACKING_TEMPLATE, context=tracking_context, order=50))
 register_order_page_section(OrderSection(template="feedback/_order_feedback.html", context=order_page_context))
 register_profile_section(ProfileSection(template="feedback/_customer_feedback.html", context=profile_context,
-                                        order=20))
+                                        order=20, tab=MESSAGES))

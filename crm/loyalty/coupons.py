@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from crm.auth.models import StaffUser
 from crm.database import utcnow
@@ -89,11 +89,15 @@ def issue_personal(session: Session, template: CouponTemplate, customer_id: int,
     raise RuntimeError("could not draw a free coupon code")
 
 
+def usable_personal_condition(customer_id: int, now: datetime) -> tuple:
+    """Personal coupons of the customer usable now (with Coupon joined to its CouponTemplate)."""
+    return (Coupon.customer_id == customer_id, Coupon.kind == "personal", Coupon.used_count < Coupon.usage_limit,
+            Coupon.valid_from <= now, Coupon.valid_until > now, CouponTemplate.active.is_(True))
+
+
 def usable_personal(session: Session, customer_id: int, now: datetime) -> list[Coupon]:
     """The customer's personal coupons that can be used now, soonest to expire first."""
     return list(session.scalars(
-        select(Coupon).join(CouponTemplate)
-        .where(Coupon.customer_id == customer_id, Coupon.kind == "personal", Coupon.used_count < Coupon.usage_limit,
-               Coupon.valid_from <= now, Coupon.valid_until > now, CouponTemplate.active.is_(True))
-        .order_by(Coupon.valid_until).options(selectinload(Coupon.template))
+        select(Coupon).join(CouponTemplate).where(*usable_personal_condition(customer_id, now))
+        .order_by(Coupon.valid_until).options(contains_eager(Coupon.template))
     ))

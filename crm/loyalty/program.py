@@ -6,7 +6,7 @@ a fresh database (or a test that emptied the tables) behaves like a shop that ne
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from crm.audit import record_change
@@ -48,10 +48,48 @@ DEFAULT_TIERS = (
 )
 
 
+# The settings, tiers and earn rates are read once per transaction: a checkout asks for them from the cart's
+# figures, the payment, the points earned and the tier upgrade. Kept in ``session.info`` for the transaction only
+# (a commit or rollback forgets them, so the next request reads them fresh) and forgotten as soon as this session
+# flushes a change to one of them.
+_MEMO = "crm.loyalty.settings"
+_SETTINGS_MODELS = (Program, Tier, EarnRate)
+
+
+def _memo(session: Session) -> dict:
+    return session.info.setdefault(_MEMO, {})
+
+
+def forget_settings(session: Session) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed_settings(session, _context, _instances):
+    if any(isinstance(obj, _SETTINGS_MODELS) for obj in (*session.new, *session.dirty, *session.deleted)):
+        forget_settings(session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_at_transaction_end(session):
+    forget_settings(session)
+
+
+def _load_program_and_tiers(session: Session, memo: dict) -> None:
+    """One statement for both: every tier (by rank) with the settings row joined (NULL while never saved)."""
+    rows = session.execute(select(Tier, Program).outerjoin(Program, Program.id == 1).order_by(Tier.rank)).all()
+    memo["tiers"] = [tier for tier, _ in rows]
+    program = rows[0][1] if rows else session.get(Program, 1)
+    memo["program"] = program if program is not None else Program(id=1, **PROGRAM_DEFAULTS)
+
+
 def get_program(session: Session) -> Program:
     """The settings: the stored row, or an unsaved one holding the defaults."""
-    program = session.get(Program, 1)
-    return program if program is not None else Program(id=1, **PROGRAM_DEFAULTS)
+    memo = _memo(session)
+    if "program" not in memo:
+        _load_program_and_tiers(session, memo)
+    return memo["program"]
 
 
 def codes(text: str | None) -> frozenset[str]:
@@ -82,9 +120,12 @@ def update_program(session: Session, values: dict, *, actor: StaffUser | None,
 
 def earn_rates(session: Session) -> dict[str, int]:
     """Earn rate per category code: the defaults, overridden by what the manager saved."""
-    rates = dict(DEFAULT_EARN_RATES)
-    rates.update({row.category_code: row.rate_bp for row in session.scalars(select(EarnRate))})
-    return rates
+    memo = _memo(session)
+    if "earn_rates" not in memo:
+        rates = dict(DEFAULT_EARN_RATES)
+        rates.update({row.category_code: row.rate_bp for row in session.scalars(select(EarnRate))})
+        memo["earn_rates"] = rates
+    return dict(memo["earn_rates"])
 
 
 def set_earn_rates(session: Session, rates: dict[str, int], *, actor: StaffUser | None,
@@ -113,7 +154,11 @@ TIER_FIELDS = ("name", "rank", "min_spend_minor", "min_repairs", "earn_multiplie
 
 
 def tiers(session: Session) -> list[Tier]:
-    return list(session.scalars(select(Tier).order_by(Tier.rank)))
+    """Every tier, by rank."""
+    memo = _memo(session)
+    if "tiers" not in memo or any(isinstance(obj, Tier) for obj in (*session.new, *session.deleted)):
+        _load_program_and_tiers(session, memo)
+    return list(memo["tiers"])
 
 
 TIER_CLASHES = {"name": _l("Another tier has this name."), "rank": _l("Another tier has this rank.")}

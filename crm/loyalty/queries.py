@@ -4,15 +4,43 @@ own page, /t/<token> (customer_page): each a fixed number of statements whatever
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from crm.customers.models import Customer
 from crm.loyalty import coupons, tiers
-from crm.loyalty.models import Account, Coupon, CouponTemplate, LedgerEntry, Program, Tier
+from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, LedgerEntry, Program, Tier
 from crm.loyalty.program import get_program
 
 HISTORY_LENGTH = 50
+
+
+RECENT_LENGTH = 5
+
+
+def _summary_statement():
+    """The account with its referrer and, as scalar subqueries, the activity over the tier window, the points
+    expiring within the warning window and the number of usable personal coupons. Built once with bound
+    parameters: SQLAlchemy builds a statement and its cache key in more time than SQLite takes to run it."""
+    referrer = aliased(Customer)
+    customer_id, now = bindparam("customer_id"), bindparam("now")
+    window = (Activity.customer_id == customer_id, Activity.at > bindparam("since"), Activity.at <= now)
+    expiring = (LedgerEntry.customer_id == customer_id, LedgerEntry.remaining > 0, LedgerEntry.expires_at > now,
+                LedgerEntry.expires_at <= bindparam("horizon"))
+    return (select(Account, referrer,
+                   select(func.coalesce(func.sum(Activity.spend_minor), 0)).where(*window).scalar_subquery(),
+                   select(func.coalesce(func.sum(Activity.repairs), 0)).where(*window).scalar_subquery(),
+                   select(func.coalesce(func.sum(LedgerEntry.remaining), 0)).where(*expiring).scalar_subquery(),
+                   select(func.min(LedgerEntry.expires_at)).where(*expiring).scalar_subquery(),
+                   select(func.count(Coupon.id)).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+                   .where(*coupons.usable_personal_condition(customer_id, now)).scalar_subquery())
+            .outerjoin(referrer, referrer.id == Account.referred_by_id).where(Account.customer_id == customer_id))
+
+
+_SUMMARY = _summary_statement()
+_HISTORY = (select(LedgerEntry).where(LedgerEntry.customer_id == bindparam("customer_id"))
+            .order_by(LedgerEntry.id.desc()).limit(bindparam("limit")).options(joinedload(LedgerEntry.author)))
 
 
 @dataclass
@@ -21,35 +49,43 @@ class MemberPage:
     account: Account | None = None
     tier: Tier | None = None
     standing: tiers.Standing | None = None
-    history: list[LedgerEntry] = field(default_factory=list)
+    history: list[LedgerEntry] = field(default_factory=list)  # newest first: the last few on the overview
     expiring_points: int = 0
     expiring_first: datetime | None = None
-    coupons: list[Coupon] = field(default_factory=list)
+    coupon_count: int = 0  # personal coupons usable now
+    coupons: list[Coupon] = field(default_factory=list)  # the points tab only
     referrer: Customer | None = None
-    referred: list[Customer] = field(default_factory=list)
+    referred: list[Customer] = field(default_factory=list)  # the points tab only
+
+
+def member_summary(session: Session, customer_id: int, now: datetime, *, history: int = RECENT_LENGTH) -> MemberPage:
+    """The membership in short, for the overview of the customer's page: three statements for a member (the
+    settings with the tiers, the account with its window's activity, the expiring points, the usable coupons and
+    the referrer, and the newest ``history`` ledger entries with their authors), one for anybody else."""
+    program = get_program(session)
+    page = MemberPage(program=program)
+    row = session.execute(_SUMMARY, {
+        "customer_id": customer_id, "now": now, "since": now - relativedelta(months=program.tier_window_months),
+        "horizon": now + timedelta(days=program.expiry_warning_days)}).first()
+    if row is None:
+        return page
+    account, page.referrer, spend, repairs, points, first, page.coupon_count = row
+    page.account = account
+    page.standing = tiers.standing_of(tiers.tiers(session), account.tier_id, int(spend), int(repairs),
+                                      program.tier_window_months)
+    page.tier = page.standing.tier
+    page.expiring_points, page.expiring_first = int(points), first
+    page.history = list(session.scalars(_HISTORY, {"customer_id": customer_id, "limit": history}))
+    return page
 
 
 def member_page(session: Session, customer_id: int, now: datetime) -> MemberPage:
-    program = get_program(session)
-    page = MemberPage(program=program)
-    account = session.get(Account, customer_id)
-    if account is None:
+    """Everything about the membership, for the points tab: the summary with the last HISTORY_LENGTH entries,
+    the usable personal coupons and the customers they brought in (five statements for a member)."""
+    page = member_summary(session, customer_id, now, history=HISTORY_LENGTH)
+    if page.account is None:
         return page
-    page.account = account
-    page.standing = tiers.standing(session, account, now=now)
-    page.tier = page.standing.tier
-    page.history = list(session.scalars(
-        select(LedgerEntry).where(LedgerEntry.customer_id == customer_id)
-        .order_by(LedgerEntry.id.desc()).limit(HISTORY_LENGTH).options(selectinload(LedgerEntry.author))))
-    horizon = now + timedelta(days=program.expiry_warning_days)
-    points, first = session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.remaining), 0), func.min(LedgerEntry.expires_at))
-        .where(LedgerEntry.customer_id == customer_id, LedgerEntry.remaining > 0,
-               LedgerEntry.expires_at > now, LedgerEntry.expires_at <= horizon)).one()
-    page.expiring_points, page.expiring_first = int(points), first
     page.coupons = coupons.usable_personal(session, customer_id, now)
-    if account.referred_by_id is not None:
-        page.referrer = session.get(Customer, account.referred_by_id)
     page.referred = list(session.scalars(
         select(Customer).join(Account, Account.customer_id == Customer.id)
         .where(Account.referred_by_id == customer_id).order_by(Customer.id).limit(20)))

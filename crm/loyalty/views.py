@@ -4,11 +4,12 @@ import secrets
 
 from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from crm.auth.access import acting_staff, roles_required
 from crm.auth.models import Role
 from crm.customers.models import Customer
-from crm.customers.profile import ProfileSection, register_profile_section
+from crm.customers.profile import POINTS, ProfileSection, register_profile_section
 from crm.customers.views import render_profile
 from crm.database import utcnow
 from crm.extensions import db
@@ -19,9 +20,17 @@ from crm.loyalty.ledger import LoyaltyError
 
 
 def _section(session, customer):
-    return {"loyalty": queries.member_page(session, customer.id, utcnow()), "enrol_form": EnrolForm(formdata=None),
-            "adjust_form": AdjustPointsForm(formdata=None, key=secrets.token_urlsafe(24)),
-            "referrer_form": ReferrerForm(formdata=None)}
+    """The overview's loyalty card with the desk's and the manager's forms (built only for who sees them)."""
+    return {"loyalty": queries.member_summary(session, customer.id, utcnow()),
+            "enrol_form": EnrolForm(formdata=None) if current_user.has_role(Role.FRONT_DESK) else None,
+            "adjust_form": AdjustPointsForm(formdata=None, key=secrets.token_urlsafe(24))
+            if current_user.has_role(Role.MANAGER) else None,
+            "referrer_form": ReferrerForm(formdata=None) if current_user.has_role(Role.FRONT_DESK) else None}
+
+
+def _points_tab(session, customer):
+    return {"loyalty": queries.member_page(session, customer.id, utcnow()),
+            "history_length": queries.HISTORY_LENGTH}
 
 
 KIND_LABELS = {"earn": _l("Earned"), "redeem": _l("Spent"), "expire": _l("Expired"), "adjust": _l("Adjusted"),
@@ -34,6 +43,8 @@ def ledger_kind_label(kind: str) -> str:
 
 
 register_profile_section(ProfileSection(template="loyalty/_customer_loyalty.html", context=_section, order=5))
+register_profile_section(ProfileSection(template="loyalty/_customer_points.html", context=_points_tab, order=5,
+                                        tab=POINTS))
 
 
 def _customer(customer_id: int) -> Customer:

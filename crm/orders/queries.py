@@ -176,7 +176,7 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
 
 def orders_of_customer(session: Session, customer_id: int) -> list[RepairOrder]:
     return list(session.scalars(
-        select(RepairOrder).options(joinedload(RepairOrder.technician), selectinload(RepairOrder.lines))
+        select(RepairOrder).options(joinedload(RepairOrder.technician), joinedload(RepairOrder.lines))
         .where(RepairOrder.customer_id == customer_id).order_by(RepairOrder.id.desc())
     ).unique())
 

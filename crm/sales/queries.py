@@ -1,7 +1,7 @@
 """Read-only queries of the sales pages, each a fixed number of statements."""
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.sales.models import Payment, Sale, SaleStatus
 from crm.text import CONTROL_CHARACTERS
@@ -32,7 +32,7 @@ def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> li
     """The customer's paid sales for the profile page, newest first."""
     return list(session.scalars(
         select(Sale).where(Sale.customer_id == customer_id, Sale.status == SaleStatus.PAID).order_by(Sale.id.desc())
-        .limit(limit).options(selectinload(Sale.repair_order))
+        .limit(limit).options(joinedload(Sale.repair_order))
     ))
 
 

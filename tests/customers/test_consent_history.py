@@ -139,7 +139,7 @@ def test_the_customer_page_shows_the_history_newest_first(app, client, auth):
         contact.unsubscribe(session, customer)
         customer_id = customer.id
     auth.login("front_desk")
-    html = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    html = client.get(f"/customers/{customer_id}/messages").get_data(as_text=True)
     table = html[html.index('id="consent-history"'):]
     table = table[:table.index("</table>")]
     assert table.index("Unsubscribe link") < table.index("At the desk")

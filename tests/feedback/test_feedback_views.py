@@ -119,7 +119,7 @@ def test_the_order_page_and_the_customer_page_show_the_feedback(app, auth, clien
     ids = rated(app, 4, "Quick job")
     auth.login("front_desk")
     assert "Quick job" in client.get(f"/orders/{ids['order']}").get_data(as_text=True)
-    assert "Quick job" in client.get(f"/customers/{ids['customer']}").get_data(as_text=True)
+    assert "Quick job" in client.get(f"/customers/{ids['customer']}/messages").get_data(as_text=True)
 
 
 # --- the customer's page -----------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def test_the_customer_page_lists_the_customers_messages_with_their_state(app, cl
     auth.login("front_desk")
     with app.app_context():
         customer_id = db.session.get(OutboxMessage, ids["failed"]).customer_id
-    page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    page = client.get(f"/customers/{customer_id}/messages").get_data(as_text=True)
     assert 'id="customer-messages"' in page and "Failed" in page and "550 no such user" in page
 
 
