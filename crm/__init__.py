@@ -2,9 +2,8 @@
 
 import os
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS, settings_problems
@@ -67,12 +66,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.session_protection = "basic"
 
+    from sqlalchemy import bindparam, select
+
+    # Every staff request runs this: built once (building it and its cache key costs more than running it).
+    by_session_token = select(StaffUser).where(StaffUser.session_token == bindparam("token"),
+                                               StaffUser.is_active_account.is_(True))
+
     @login_manager.user_loader
     def load_user(token: str):
-        from sqlalchemy import select
-
-        return db.session.scalar(select(StaffUser).where(StaffUser.session_token == token,
-                                                         StaffUser.is_active_account.is_(True)))
+        return db.session.scalar(by_session_token, {"token": token})
 
 
 def register_blueprints(app: Flask) -> None:
@@ -123,8 +125,10 @@ def register_request_hooks(app: Flask) -> None:
     def staff_pages_are_not_stored(response):
         # Desk computers are shared: no page a staff member saw may stay in the browser's cache for the next
         # person (back button, disk). Static files keep their caching; visitors' pages set their own headers.
+        # A session that names a staff member is enough (and costs no statement: after a commit the user row
+        # would be read again only to answer is_authenticated).
         endpoint = request.endpoint or ""
-        if endpoint != "static" and not endpoint.endswith(".static") and current_user.is_authenticated:
+        if endpoint != "static" and not endpoint.endswith(".static") and session.get("_user_id") is not None:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,14 +84,18 @@ def _post(session: Session, account: Account, entry: LedgerEntry) -> LedgerEntry
 
 def credit(session: Session, account: Account, kind: str, points: int, *, key: str, reason: str = "",
            reference: str = "", actor: StaffUser | None = None, now: datetime | None = None,
-           expiry_months: int = 0) -> LedgerEntry:
-    """Add ``points`` as a new lot. ``account`` must have been locked by the caller."""
+           expiry_months: int = 0, new_key: bool = False) -> LedgerEntry:
+    """Add ``points`` as a new lot. ``account`` must have been locked by the caller.
+
+    ``new_key``: the caller holds the lock of what ``key`` names and knows it was never posted (a checkout
+    under its sale's lock), so the look for an earlier entry is skipped; the UNIQUE key still refuses a
+    second one (_post returns the first)."""
     now = now or utcnow()
     if kind not in CREDIT_KINDS:
         raise ValueError(f"{kind} does not credit points")
     if not 0 < points <= MAX_POINTS:
         raise LoyaltyError(_l("Points must be a whole number between 1 and %(n)d.", n=MAX_POINTS), field="points")
-    existing = find_entry(session, key)
+    existing = None if new_key else find_entry(session, key)
     if existing is not None:
         return _replay(existing, kind, points)
     expire_due(session, account, now=now)
@@ -101,6 +105,8 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
                         author_id=actor.id if actor else None, created_at=now)
     posted = _post(session, account, entry)
     if posted is entry:
+        _expired_in_transaction(session).difference_update(
+            {pair for pair in _expired_in_transaction(session) if pair[0] == account.customer_id})
         account.balance += points
         session.flush()
     return posted
@@ -118,16 +124,16 @@ def open_lots(session: Session, customer_id: int, now: datetime) -> list[LedgerE
 
 def debit(session: Session, account: Account, kind: str, points: int, *, key: str, reason: str = "",
           reference: str = "", actor: StaffUser | None = None, now: datetime | None = None,
-          first_lot_key: str | None = None) -> LedgerEntry:
+          first_lot_key: str | None = None, new_key: bool = False) -> LedgerEntry:
     """Take ``points`` from the open lots, oldest first (``first_lot_key``: that lot first, as a
     refund takes back the points its sale earned). Refused when the balance is too small: a balance
-    never goes negative. ``account`` must have been locked by the caller."""
+    never goes negative. ``account`` must have been locked by the caller. ``new_key``: as for credit."""
     now = now or utcnow()
     if kind not in DEBIT_KINDS:
         raise ValueError(f"{kind} does not debit points")
     if not 0 < points <= MAX_POINTS:
         raise LoyaltyError(_l("Points must be a whole number between 1 and %(n)d.", n=MAX_POINTS), field="points")
-    existing = find_entry(session, key)
+    existing = None if new_key else find_entry(session, key)
     if existing is not None:
         return _replay(existing, kind, -points)
     expire_due(session, account, now=now)
@@ -149,22 +155,46 @@ def debit(session: Session, account: Account, kind: str, points: int, *, key: st
 
 
 def _take_from_lots(session: Session, entry: LedgerEntry, lots: list[LedgerEntry], points: int) -> None:
+    """The debit's points from its lots, oldest first: the lots' new remainders and the uses are written
+    in one statement each, however many lots it takes."""
     left = points
+    uses = []
     for lot in lots:
         if left == 0:
             break
         take = min(left, lot.remaining)
         lot.remaining -= take
-        session.add(LotUse(entry_id=entry.id, lot_id=lot.id, points=take))
+        uses.append({"entry_id": entry.id, "lot_id": lot.id, "points": take})
         left -= take
     if left:  # the balance cache and the lots disagree: refuse rather than write a wrong ledger
         raise RuntimeError(f"lots of customer {entry.customer_id} hold {points - left} points, not {points}")
+    if uses:
+        session.execute(insert(LotUse), uses)
+
+
+# (customer_id, now) pairs whose due lots this transaction has already expired: the account is locked and
+# nothing added since (credit forgets the pair) can be due, so a checkout's debit and credit do not look again.
+_EXPIRED = "crm.loyalty.expired"
+
+
+def _expired_in_transaction(session: Session) -> set:
+    return session.info.setdefault(_EXPIRED, set())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_expired(session, transaction):
+    if transaction.parent is None:  # the transaction itself ends, not a savepoint in it
+        session.info.pop(_EXPIRED, None)
 
 
 def expire_due(session: Session, account: Account, *, now: datetime | None = None) -> list[LedgerEntry]:
     """Expire what is left of every lot of this (locked) account whose expiry has passed: one
     ``expire`` entry per lot, keyed by the lot, so expiring twice does nothing the second time."""
     now = now or utcnow()
+    done = _expired_in_transaction(session)
+    if (account.customer_id, now) in done:
+        return []
+    done.add((account.customer_id, now))
     due = list(session.scalars(
         select(LedgerEntry).where(LedgerEntry.customer_id == account.customer_id, LedgerEntry.remaining > 0,
                                   LedgerEntry.expires_at <= now)

@@ -6,7 +6,7 @@ a fresh database (or a test that emptied the tables) behaves like a shop that ne
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, true
 from sqlalchemy.orm import Session
 
 from crm.audit import record_change
@@ -70,18 +70,27 @@ def _forget_changed_settings(session, _context, _instances):
         forget_settings(session)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_at_transaction_end(session):
-    forget_settings(session)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session, transaction):
+    if transaction.parent is None:  # the transaction itself ends, not a savepoint in it
+        forget_settings(session)
 
 
-def _load_program_and_tiers(session: Session, memo: dict) -> None:
-    """One statement for both: every tier (by rank) with the settings row joined (NULL while never saved)."""
-    rows = session.execute(select(Tier, Program).outerjoin(Program, Program.id == 1).order_by(Tier.rank)).all()
-    memo["tiers"] = [tier for tier, _ in rows]
+def _load_program_and_tiers(session: Session, memo: dict, *, with_rates: bool = False) -> None:
+    """One statement for all: every tier (by rank) with the settings row joined (NULL while never saved) and,
+    ``with_rates``, every saved earn rate joined to each tier (a few rows more instead of a statement more)."""
+    if with_rates:
+        stmt = (select(Tier, Program, EarnRate).select_from(Tier).outerjoin(Program, Program.id == 1)
+                .outerjoin(EarnRate, true()).order_by(Tier.rank, EarnRate.category_code))
+    else:
+        stmt = select(Tier, Program).outerjoin(Program, Program.id == 1).order_by(Tier.rank)
+    rows = session.execute(stmt).all()
+    memo["tiers"] = list(dict.fromkeys(row[0] for row in rows))
     program = rows[0][1] if rows else session.get(Program, 1)
     memo["program"] = program if program is not None else Program(id=1, **PROGRAM_DEFAULTS)
+    if with_rates and rows:  # without a tier no row carries the rates: earn_rates() reads them itself
+        memo["earn_rates"] = {**DEFAULT_EARN_RATES, **{row[2].category_code: row[2].rate_bp for row in rows
+                                                       if row[2] is not None}}
 
 
 def get_program(session: Session) -> Program:
@@ -215,5 +224,8 @@ class Rules:
 
 
 def rules(session: Session) -> Rules:
+    memo = _memo(session)
+    if "program" not in memo:
+        _load_program_and_tiers(session, memo, with_rates=True)
     program = get_program(session)
     return Rules(program=program, rates=earn_rates(session), redeem_categories=codes(program.redeem_categories))

@@ -39,6 +39,45 @@ def _summary_statement():
 
 
 _SUMMARY = _summary_statement()
+
+
+def _desk_statement():
+    """The account with the points that may be spent now (open lots, as ledger.open_lots) and the activity over
+    the tier window, for the cart page."""
+    customer_id, now = bindparam("customer_id"), bindparam("now")
+    window = (Activity.customer_id == customer_id, Activity.at > bindparam("since"), Activity.at <= now)
+    return select(
+        Account,
+        select(func.coalesce(func.sum(LedgerEntry.remaining), 0))
+        .where(LedgerEntry.customer_id == customer_id, LedgerEntry.remaining > 0,
+               LedgerEntry.expires_at.is_(None) | (LedgerEntry.expires_at > now)).scalar_subquery(),
+        select(func.coalesce(func.sum(Activity.spend_minor), 0)).where(*window).scalar_subquery(),
+        select(func.coalesce(func.sum(Activity.repairs), 0)).where(*window).scalar_subquery(),
+    ).where(Account.customer_id == customer_id)
+
+
+_DESK = _desk_statement()
+
+
+@dataclass(frozen=True)
+class DeskMembership:
+    account: Account
+    spendable: int  # points of lots not expired (the nightly job may not have expired the due ones yet)
+    standing: tiers.Standing
+
+
+def desk_membership(session: Session, customer_id: int, now: datetime) -> DeskMembership | None:
+    """What the cart shows of a member, in one statement (with the settings and tiers read once per request);
+    None for a customer who is not a member."""
+    program = get_program(session)
+    row = session.execute(_DESK, {"customer_id": customer_id, "now": now,
+                                  "since": now - relativedelta(months=program.tier_window_months)}).first()
+    if row is None:
+        return None
+    account, spendable, spend, repairs = row
+    standing = tiers.standing_of(tiers.tiers(session), account.tier_id, int(spend), int(repairs),
+                                 program.tier_window_months)
+    return DeskMembership(account=account, spendable=int(spendable), standing=standing)
 _HISTORY = (select(LedgerEntry).where(LedgerEntry.customer_id == bindparam("customer_id"))
             .order_by(LedgerEntry.id.desc()).limit(bindparam("limit")).options(joinedload(LedgerEntry.author)))
 

@@ -4,7 +4,7 @@ the cart's items, priced by crm.sales.pricing. Lines are read once and priced as
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crm.orders.models import RepairOrderLine
@@ -63,7 +63,10 @@ def bill_lines(session: Session, sale: Sale) -> tuple[BillLine, ...]:
             lines.append(BillLine(kind=rl.kind, description=rl.description, quantity=rl.quantity,
                                   unit_price_minor=rl.unit_price_minor, discount_minor=0,
                                   category_code=REPAIR_CATEGORY[rl.kind], repair_line_id=rl.id))
-    for sl in session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id)):
+    loaded = "lines" not in inspect(sale).unloaded  # the cart page loads them with the sale (one statement)
+    sale_lines = sale.lines if loaded else session.scalars(
+        select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id))
+    for sl in sale_lines:
         lines.append(BillLine(kind=sl.kind, description=sl.description, quantity=sl.quantity,
                               unit_price_minor=sl.unit_price_minor, discount_minor=sl.discount_minor,
                               category_code=sl.category_code, item_id=sl.item_id, sale_line_id=sl.id,

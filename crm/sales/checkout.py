@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from crm.auth.models import StaffUser
 from crm.catalogue.models import CatalogueItem, ItemCategory
 from crm.catalogue.service import register_movement_source
-from crm.catalogue.stock import StockError, record_movement
+from crm.catalogue.stock import StockError, record_movement, write_deferred
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
@@ -199,34 +199,40 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
         raise CheckoutError(_l("This form has expired; open the checkout again."))
     loyalty = loyalty or sale_loyalty.LoyaltyRequest()
     digest = _digest(sale_id, tenders, expected_total_minor, adjustments, loyalty)
-    sale = _lock_sale(session, sale_id)
+    sale, key_used_by = _lock_sale(session, sale_id, key)
     if sale.status == SaleStatus.PAID:
         return _replay(sale, key, digest)
-    _check_form(session, key, tenders, payment_methods)
+    _check_form(key_used_by, tenders, payment_methods)
     order = _lock_ready_order(session, sale)
     bill, the_plan = _price_with_loyalty(session, sale, adjustments, loyalty, now,
                                          warranty_return=order is not None and order.warranty_of_id is not None)
     settlement = _settle(bill, order, expected_total_minor, tenders)
 
-    _record_lines(session, sale, bill, actor, now)
+    rows = _record_lines(session, sale, bill, the_plan, actor, now)
     _record_payment(session, sale, bill, settlement, key=key, digest=digest, actor=actor,
                     number_prefix=number_prefix, now=now)
-    sale_loyalty.record(session, sale, sale_loyalty.sale_lines_in_bill_order(session, sale.id, bill.lines),
-                        the_plan, actor=actor, now=now)
+    sale_loyalty.record(session, sale, rows, the_plan, actor=actor, now=now)
     if order is not None:
         _hand_back(session, order, sale, actor, now)
     session.flush()
     return sale
 
 
-def _lock_sale(session: Session, sale_id: int) -> Sale:
+_OTHER_SALE = aliased(Sale)
+
+
+def _lock_sale(session: Session, sale_id: int, key: str) -> tuple[Sale, int | None]:
     """The sale, locked first and read afresh: a desk that waited for the lock sees the other desk's
-    payment rather than paying the bill again."""
-    sale = session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update()
-                          .execution_options(populate_existing=True))
-    if sale is None:
+    payment rather than paying the bill again. In the same statement: its customer and the sale (if any)
+    that already carries this form's key; its lines with their catalogue items follow in a second one."""
+    row = session.execute(
+        select(Sale, select(_OTHER_SALE.id).where(_OTHER_SALE.checkout_key == key).scalar_subquery())
+        .where(Sale.id == sale_id)
+        .options(joinedload(Sale.customer), selectinload(Sale.lines).joinedload(SaleLine.item))
+        .with_for_update(of=Sale).execution_options(populate_existing=True)).first()
+    if row is None:
         raise CheckoutError(_l("This sale does not exist."))
-    return sale
+    return row[0], row[1]
 
 
 def _replay(sale: Sale, key: str, digest: str) -> Sale:
@@ -240,9 +246,9 @@ def _replay(sale: Sale, key: str, digest: str) -> Sale:
     raise AlreadyPaid(sale)
 
 
-def _check_form(session: Session, key: str, tenders: Sequence[pricing.Tender], payment_methods: Sequence[str]) -> None:
+def _check_form(key_used_by: int | None, tenders: Sequence[pricing.Tender], payment_methods: Sequence[str]) -> None:
     """A form's key pays one bill only, and every payment uses a method the shop takes."""
-    if find_by_key(session, key) is not None:
+    if key_used_by is not None:
         raise CheckoutError(_l("This form was already used for another bill; open the checkout again."))
     for tender in tenders:
         if tender.method not in payment_methods:
@@ -319,14 +325,17 @@ def _hand_back(session: Session, order: RepairOrder, sale: Sale, actor: StaffUse
     messages.picked_up(session, order, sale, change)
 
 
-def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, now: datetime) -> None:
-    """Write the priced lines (copying the repair's lines onto the sale) and take sold items from stock."""
-    cart = {line.id: line for line in session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id))}
-    item_ids = {line.item_id for line in bill.lines if line.item_id is not None}
-    items = {item.id: item for item in session.scalars(select(CatalogueItem).where(CatalogueItem.id.in_(item_ids)))}
-    for line, priced in zip(bill.lines, bill.quote.lines, strict=True):
+def _record_lines(session: Session, sale: Sale, bill: Bill, the_plan: sale_loyalty.Plan, actor: StaffUser,
+                  now: datetime) -> list[SaleLine]:
+    """Write the priced lines (copying the repair's lines onto the sale) with the points each spends and earns,
+    and take sold items from stock; returns the sale's line rows in bill order. The cart's rows were loaded with
+    the locked sale (session.get finds them without a statement)."""
+    items = {row.item.id: row.item for row in sale.lines if row.item is not None}  # loaded with the sale
+    rows = []
+    for line, priced, spent, earned in zip(bill.lines, bill.quote.lines, the_plan.spent_per_line,
+                                           the_plan.earn_per_line, strict=True):
         if line.sale_line_id is not None:
-            row = cart[line.sale_line_id]
+            row = session.get(SaleLine, line.sale_line_id)
         else:
             row = SaleLine(sale_id=sale.id, kind=line.kind, repair_line_id=line.repair_line_id,
                            category_code=line.category_code, description=line.description, quantity=line.quantity,
@@ -335,12 +344,18 @@ def _record_lines(session: Session, sale: Sale, bill: Bill, actor: StaffUser, no
         row.discount_minor = priced.discount_minor
         row.adjustment_minor = priced.adjustment_minor
         row.total_minor = priced.total_minor
+        row.points_spent, row.points_earned = spent, earned
+        rows.append(row)
     # Items are taken in id order: two checkouts lock the same item rows in the same order, so carts
-    # holding the same items in another order cannot deadlock on PostgreSQL.
-    for line in sorted((line for line in bill.lines if line.item_id is not None), key=lambda line: line.item_id):
+    # holding the same items in another order cannot deadlock on PostgreSQL. The movements are written
+    # together (one INSERT).
+    movements: list[dict] = []
+    for line in sorted((line for line in bill.lines if line.item_id is not None), key=lambda x: x.item_id):
         try:
             record_movement(session, items[line.item_id], "sold", -line.quantity, actor=actor, sale_id=sale.id,
-                            now=now)
+                            now=now, deferred=movements)
         except StockError as error:
             raise CheckoutError(error.message, field="payments") from None
+    write_deferred(session, movements)
     session.flush()
+    return rows

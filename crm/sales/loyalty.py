@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.models import StaffUser
@@ -27,6 +26,7 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.locales import lazy_ngettext as _ln
 from crm.loyalty import accounts, billing, coupons, ledger, tiers
+from crm.loyalty import queries as loyalty_queries
 from crm.loyalty.models import Account, Activity, Coupon, CouponTemplate, Tier
 from crm.loyalty.program import Rules
 from crm.loyalty.program import rules as load_rules
@@ -148,17 +148,18 @@ def _program_switched_off(result: Plan, lines: Sequence[pricing.LineInput], requ
 def _membership(session: Session, result: Plan, customer: Customer, *, now: datetime, locked: bool) -> None:
     """The customer's account (or whether they join at this checkout), tier and balance. The cart page
     (not ``locked``) also gets the tier standing and the personal coupons it shows."""
+    shown = None
     if locked:
         result.account = _locked_account(session, customer.id, now)
-    else:
-        result.account = accounts.get_account(session, customer.id)
+    else:  # what the desk is shown, in one statement: the balance of the open lots and the tier standing
+        shown = loyalty_queries.desk_membership(session, customer.id, now)
+        result.account = shown.account if shown is not None else None
     result.will_enrol = result.account is None and accounts.should_enrol_automatically(session, customer)
     if result.account is not None:
         result.tier = session.get(Tier, result.account.tier_id) if result.account.tier_id else None
-        result.balance = (result.account.balance if locked
-                          else sum(lot.remaining for lot in ledger.open_lots(session, customer.id, now)))
-        if not locked:  # what the desk is shown; the checkout itself does not need it
-            result.standing = tiers.standing(session, result.account, now=now)
+        result.balance = result.account.balance if shown is None else shown.spendable
+        if shown is not None:
+            result.standing = shown.standing
     elif result.will_enrol:
         result.tier = accounts.entry_tier(session)
     if not locked:
@@ -254,7 +255,7 @@ def record(session: Session, sale, sale_lines: Sequence, the_plan: Plan, *, acto
     bill order. Every ledger entry is keyed by the sale, so a replay cannot post twice."""
     reference = f"sale:{sale.id}"
     for row, spent, earned in zip(sale_lines, the_plan.spent_per_line, the_plan.earn_per_line, strict=True):
-        row.points_spent = spent
+        row.points_spent = spent  # the checkout has set them already (no second UPDATE then)
         row.points_earned = earned
     if the_plan.coupon is not None:
         _use_coupon(session, sale, the_plan, reference, now)
@@ -294,15 +295,16 @@ def _use_coupon(session: Session, sale, the_plan: Plan, reference: str, now: dat
 def _post_points(session: Session, sale, account: Account, the_plan: Plan, reference: str, *, actor: StaffUser,
                  now: datetime) -> None:
     """The points spent leave the balance and the points earned join it as a lot that expires with the
-    program's expiry; both keyed by the sale, so a replayed checkout posts nothing twice."""
+    program's expiry; both keyed by the sale, so a replayed checkout posts nothing twice. The checkout holds
+    the sale's lock and found it unpaid, so neither key was ever posted (new_key: no look for them first)."""
     if the_plan.points:
         ledger.debit(session, account, "redeem", the_plan.points, key=f"{reference}:redeem",
                      reason=str(_l("Spent at checkout %(n)s", n=sale.number)), reference=reference,
-                     actor=actor, now=now)
+                     actor=actor, now=now, new_key=True)
     if the_plan.earn:
         ledger.credit(session, account, "earn", the_plan.earn, key=f"{reference}:earn",
                       reason=str(_l("Earned at checkout %(n)s", n=sale.number)), reference=reference,
-                      actor=actor, now=now, expiry_months=the_plan.rules.program.expiry_months)
+                      actor=actor, now=now, expiry_months=the_plan.rules.program.expiry_months, new_key=True)
 
 
 def _note_first_purchase(session: Session, account: Account, *, actor: StaffUser, now: datetime) -> None:
@@ -361,15 +363,3 @@ def reverse_for_refund(session: Session, sale, refund_row, refunded: Sequence[tu
                             earned_lot_key=f"sale:{sale.id}:earn")
     kept = min(result.shortfall * program.point_value_minor, refund_row.amount_minor)
     return RefundPoints(result.restored, result.reversed, result.shortfall, kept)
-
-
-def sale_lines_in_bill_order(session: Session, sale_id: int, bill_lines: Sequence) -> list:
-    """The sale's line rows matching the bill's lines (cart lines by id, copied repair lines by
-    repair_line_id)."""
-    from crm.sales.models import SaleLine
-
-    rows = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale_id)))
-    by_id = {row.id: row for row in rows}
-    by_repair = {row.repair_line_id: row for row in rows if row.repair_line_id is not None}
-    return [by_id[line.sale_line_id] if line.sale_line_id is not None else by_repair[line.repair_line_id]
-            for line in bill_lines]

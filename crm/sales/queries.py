@@ -28,6 +28,12 @@ def open_carts(session: Session, limit: int = 50) -> list[Sale]:
     ))
 
 
+def cart(session: Session, sale_id: int) -> Sale | None:
+    """A sale with its lines and customer, for the cart page (one statement)."""
+    return session.scalars(select(Sale).where(Sale.id == sale_id)
+                           .options(joinedload(Sale.lines), joinedload(Sale.customer))).unique().first()
+
+
 def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Sale]:
     """The customer's paid sales for the profile page, newest first."""
     return list(session.scalars(

@@ -160,7 +160,9 @@ def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, l
 @bp.route("/<int:sale_id>")
 @roles_required(*DESK)
 def cart(sale_id: int):
-    sale = db.get_or_404(Sale, sale_id)
+    sale = sales_queries.cart(db.session, sale_id)
+    if sale is None:
+        abort(404)
     if sale.status == SaleStatus.PAID:
         return redirect(url_for("sales.detail", sale_id=sale.id))
     loyalty_form = LoyaltyForm(formdata=None)
@@ -268,8 +270,7 @@ def discard(sale_id: int):
 @bp.route("/<int:sale_id>/pay", methods=["POST"])
 @roles_required(*DESK)
 def pay(sale_id: int):
-    db.get_or_404(Sale, sale_id)
-    form = _checkout_form(formdata=request.form)
+    form = _checkout_form(formdata=request.form)  # a sale that does not exist: refused by checkout(), then 404
     if not form.validate_on_submit():
         return _render_cart(db.get_or_404(Sale, sale_id), pay_form=form, code=422)
     expected = whole_number(form.expected_total.data, maximum=10**18)  # compared with the bill's total
@@ -281,6 +282,7 @@ def pay(sale_id: int):
             expected_total_minor=-1 if expected is None else expected,  # tampered or missing: refused as changed
             actor=acting_staff(), payment_methods=current_app.config["PAYMENT_METHODS"],
             number_prefix=current_app.config["SALE_NUMBER_PREFIX"], loyalty=loyalty)
+        paid_id, change_minor = sale.id, sale.change_minor  # read before the commit expires them
         db.session.commit()
     except checkout.AlreadyPaid as exc:
         db.session.rollback()
@@ -292,11 +294,11 @@ def pay(sale_id: int):
     except IntegrityError:
         db.session.rollback()
         return _paid_meanwhile(sale_id, form.key.data or "")
-    if sale.change_minor:
-        flash(_("Paid. Change due: %(change)s.", change=shop_money(sale.change_minor)), "success")
+    if change_minor:
+        flash(_("Paid. Change due: %(change)s.", change=shop_money(change_minor)), "success")
     else:
         flash(_("Paid."), "success")
-    return redirect(url_for("sales.detail", sale_id=sale.id))
+    return redirect(url_for("sales.detail", sale_id=paid_id))
 
 
 def _refused_payment(sale_id: int, form, loyalty: sale_loyalty.LoyaltyRequest, exc: RuleError):
