@@ -7,7 +7,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import LazyString as _BabelLazyString
-from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext, pgettext
+from flask_babel import force_locale, get_locale, get_translations
 from markupsafe import Markup, escape
 
 
@@ -22,21 +22,37 @@ class LazyText(_BabelLazyString):
         return escape(str(self))
 
 
+def _gettext(string: str, **variables) -> str:
+    """Flask-Babel's gettext through current_translations (a lazy label is translated on every use)."""
+    text = current_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def _ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return current_translations().ungettext(singular, plural, num) % variables
+
+
+def _pgettext(context: str, string: str, **variables) -> str:
+    text = current_translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
 def lazy_gettext(string: str, **variables) -> LazyText:
     """The project's ``_l``: Flask-Babel's lazy_gettext, but plain text (see LazyText)."""
-    return LazyText(gettext, string, **variables)
+    return LazyText(_gettext, string, **variables)
 
 
 def lazy_ngettext(singular: str, plural: str, num: int, **variables) -> LazyText:
     """The project's ``_ln``: the plural form for ``num`` (uk and ru have three), as plain text. ``%(num)d`` is the
     number in both forms."""
-    return LazyText(ngettext, singular, plural, num, **variables)
+    return LazyText(_ngettext, singular, plural, num, **variables)
 
 
 def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
     """The project's ``_lp``: a word that reads differently in another place ("Received" as a repair's status and
     as goods arriving in stock) gets a context, so each can be translated on its own."""
-    return LazyText(pgettext, context, string, **variables)
+    return LazyText(_pgettext, context, string, **variables)
 
 
 def lazy_text(func) -> LazyText:

@@ -1,6 +1,6 @@
 """Read-only queries of the sales pages, each a fixed number of statements."""
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.sales.models import Payment, Sale, SaleStatus
@@ -34,12 +34,13 @@ def cart(session: Session, sale_id: int) -> Sale | None:
                            .options(joinedload(Sale.lines), joinedload(Sale.customer))).unique().first()
 
 
+_OF_CUSTOMER = (select(Sale).where(Sale.customer_id == bindparam("customer_id"), Sale.status == SaleStatus.PAID)
+                .order_by(Sale.id.desc()).limit(bindparam("limit")).options(joinedload(Sale.repair_order)))
+
+
 def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Sale]:
-    """The customer's paid sales for the profile page, newest first."""
-    return list(session.scalars(
-        select(Sale).where(Sale.customer_id == customer_id, Sale.status == SaleStatus.PAID).order_by(Sale.id.desc())
-        .limit(limit).options(joinedload(Sale.repair_order))
-    ))
+    """The customer's paid sales for the profile page, newest first (built once: it runs on every visit)."""
+    return list(session.scalars(_OF_CUSTOMER, {"customer_id": customer_id, "limit": limit}))
 
 
 def sale_receipt(session: Session, sale_id: int) -> Sale | None:
