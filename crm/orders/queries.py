@@ -170,8 +170,17 @@ def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, p
         offset = (max(page, 1) - 1) * per_page
         text_page = _text_page_fts if uses_fts(session) else _text_page_union
         return text_page(session, stmt, fragment, offset, per_page)
-    stmt = stmt.order_by(RepairOrder.id.desc())
-    return _page(session, _with_people(stmt), page, per_page)
+    return _page_of_ids(session, stmt, page, per_page)
+
+
+def _page_of_ids(session: Session, stmt, page: int, per_page: int):
+    """The page's ids first (from the index alone), then those orders with their customer and technician: an
+    open-status list sorted before the join would join every open order's customer only to keep 25."""
+    ids = (stmt.with_only_columns(RepairOrder.id).order_by(RepairOrder.id.desc())
+           .offset((max(page, 1) - 1) * per_page).limit(per_page + 1).subquery("page"))
+    rows = list(session.scalars(_with_people(select(RepairOrder).join(ids, ids.c.id == RepairOrder.id)
+                                             .order_by(RepairOrder.id.desc()))).unique())
+    return rows[:per_page], len(rows) > per_page
 
 
 # Built once (the customer's page runs it on every visit; building it costs more than SQLite running it).
