@@ -54,6 +54,43 @@ class MoneyField(StringField):
         return format_amount_plain(self.data, current_app.config["CURRENCY"])
 
 
+def percent_text(basis_points: int) -> str:
+    """1250 -> "12.5", 1000 -> "10", 5 -> "0.05": integer arithmetic, no float."""
+    whole, cents = divmod(basis_points, 100)
+    return f"{whole}.{cents:02d}".rstrip("0").rstrip(".") if cents else str(whole)
+
+
+class PercentField(StringField):
+    """A percentage typed with up to two decimals ("2.5", "12.5 %"), held in ``data`` as basis points (250), from
+    0 to 100. ``empty``: ``data`` when nothing is typed (None, or 0 where a blank means none); ``example``: the
+    message for what is not a percentage."""
+
+    def __init__(self, label=None, validators=None, *, empty: int | None = None,
+                 example=_l("Write a percentage like 5 or 2.5."), **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.empty_value, self.example_message = empty, example
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip().rstrip("%").strip()
+        if not text:
+            self.data = self.empty_value
+            return
+        try:
+            value = parse_amount(text, "USD")  # two decimals: basis points of a percent
+        except InvalidAmount:
+            self.data = None
+            raise ValueError(self.example_message) from None
+        if not 0 <= value <= 10_000:
+            self.data = None
+            raise ValueError(_l("A percentage is between 0 and 100."))
+        self.data = value
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else percent_text(self.data)
+
+
 class IntegerField(wtforms.IntegerField):
     """WTForms' IntegerField reading numbers by crm.numbers' one rule: ASCII digits with an optional sign.
     (int() would take "٣" as 3 and "1_000" as 1000.) Every form imports IntegerField from here."""

@@ -14,34 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, choices
+from crm.forms_common import CrmForm, DateInRange, IntegerField, MoneyField, PercentField, choices
 from crm.locales import lazy_gettext as _l
 from crm.loyalty.codes import code_problem
-from crm.money import InvalidAmount, parse_amount
-
-
-class PercentField(StringField):
-    """A percentage typed with up to two decimals ("2.5"), held in ``data`` as basis points (250)."""
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip().rstrip("%").strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            value = parse_amount(text, "USD")  # two decimals: basis points of a percent
-        except InvalidAmount:
-            self.data = None
-            raise ValueError(_l("Write a percentage like 5 or 2.5.")) from None
-        if not 0 <= value <= 10_000:
-            self.data = None
-            raise ValueError(_l("A percentage is between 0 and 100."))
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data / 100:g}"
 
 
 class CheckboxList(SelectMultipleField):

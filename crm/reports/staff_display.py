@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_babel import format_decimal
 
-from crm.auth.forms import percent_text
+from crm.forms_common import percent_text
 from crm.locales import lazy_gettext as _l
 from crm.money import shop_money
 from crm.reports.display import ratio, rounded, show

@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from crm.audit import AuditEntry
 from crm.auth import service
-from crm.auth.forms import percent_text
 from crm.auth.models import Role, StaffUser
 from crm.extensions import db
+from crm.forms_common import percent_text
 from tests.auth.test_auth_views import add_staff, load_staff, staff_form_post
 from tests.helpers import FormPage
 
