@@ -217,7 +217,7 @@ def test_no_lines_on_a_closed_order(client, api_token, order_id):
 
 def test_updated_since_finds_the_orders_changed_since_and_pages_hold_still(client, api_token, committed,
                                                                          customer_id):
-    from datetime import timedelta
+    from datetime import timedelta, timezone
     from urllib.parse import quote
 
     from crm.customers.models import Customer
@@ -234,6 +234,6 @@ def test_updated_since_finds_the_orders_changed_since_and_pages_hold_still(clien
     assert _status(client, headers, ids[1], "diagnosing").status_code == 200  # changed while the client pages
     rest = client.get(url + f"&cursor={first['next_cursor']}", headers=headers).get_json()
     assert [o["id"] for o in rest["items"]] == [ids[3]] and rest["next_cursor"] is None
-    offset = since.astimezone(__import__("datetime").timezone(timedelta(hours=3))).isoformat()
+    offset = since.astimezone(timezone(timedelta(hours=3))).isoformat()
     assert len(client.get(f"/api/v1/orders?updated_since={quote(offset)}", headers=headers).get_json()["items"]) == 4
     assert client.get("/api/v1/orders?updated_since=0001-01-01T00:00:00%2B14:00", headers=headers).status_code == 422
