@@ -83,8 +83,8 @@ def test_a_bad_intake_is_a_422_naming_the_field(client, api_token, committed, cu
 
 
 def test_an_erased_customer_takes_nothing_in(client, api_token, committed, customer_id):
-    from crm.database import utcnow
     from crm.customers.models import Customer
+    from crm.database import utcnow
 
     committed(lambda session: setattr(session.get(Customer, customer_id), "erased_at", utcnow()))
     assert "customer_id" in _intake(client, api_token(), customer_id).get_json()["errors"]

@@ -104,8 +104,8 @@ def test_without_a_key_nothing_is_adjusted(client, api_token, committed, custome
 
 
 def test_unknown_and_erased_customers_are_404(client, api_token, committed, customer_id):
-    from crm.database import utcnow
     from crm.customers.models import Customer
+    from crm.database import utcnow
 
     headers = api_token("manager")
     assert _adjust(client, headers, 999999).status_code == 404
