@@ -237,3 +237,28 @@ def test_updated_since_finds_the_orders_changed_since_and_pages_hold_still(clien
     offset = since.astimezone(timezone(timedelta(hours=3))).isoformat()
     assert len(client.get(f"/api/v1/orders?updated_since={quote(offset)}", headers=headers).get_json()["items"]) == 4
     assert client.get("/api/v1/orders?updated_since=0001-01-01T00:00:00%2B14:00", headers=headers).status_code == 422
+
+
+def test_any_intake_text_for_a_real_customer_is_taken_or_refused_on_a_field_never_a_500(app, api_token, committed,
+                                                                                     customer_id):
+    """Schemathesis rarely hits an existing customer id; here every generated intake does."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    headers = api_token()
+    client = app.test_client()
+    texts = st.text(max_size=70)
+
+    @given(brand=texts, model=texts, problem=st.text(max_size=300), serial=st.text(max_size=64),
+           imei=st.sampled_from(["", "490154203237518", "1" * 15]), accessories=texts,
+           due=st.one_of(st.none(), st.dates().map(str)), estimate=st.one_of(st.none(), st.integers(-5, 10**10)))
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(brand, model, problem, serial, imei, accessories, due, estimate):
+        response = _intake(client, headers, customer_id, brand=brand, model=model, problem=problem,
+                           serial_number=serial, imei=imei, accessories=accessories, due_date=due,
+                           estimate_minor=estimate)
+        assert response.status_code in (201, 422), response.get_data(as_text=True)
+        if response.status_code == 422:
+            assert response.get_json()["errors"]
+
+    check()
