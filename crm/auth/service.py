@@ -210,8 +210,8 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         .with_for_update().execution_options(populate_existing=True)
     )
     wrong = AuthError(_l("Wrong username or password."))
-    if user is None or not user.is_active_account or user.is_api_actor or _held_back(session, user, client, policy,
-                                                                                      now):
+    refused = user is None or not user.is_active_account or user.is_api_actor  # an API token's actor: never
+    if refused or _held_back(session, user, client, policy, now):
         verify_nothing(password)  # the response time must not tell either
         _record_failure(session, client, user, policy, now)
         raise wrong
