@@ -52,11 +52,11 @@ blp.before_request(authenticate_request)
 limiter.limit(api_rate_limit, key_func=rate_key)(blp)
 
 
-def found(model, ident: int, name: str | None = None):
+def found(model, ident: int):
     """The row, or a 404 problem."""
     row = db.session.get(model, ident)
     if row is None:
-        abort(404, description=f"No {name or model.__name__.lower()} {ident}.")
+        abort(404, description=f"No {model.__name__.lower()} {ident}.")
     return row
 
 
