@@ -23,6 +23,7 @@ from crm.customers import service as customer_service
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.extensions import db, limiter
+from crm.numbers import MAX_ID
 
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
                    "schema": {"type": "string", "pattern": "^[!-~]{1,100}$"},
@@ -88,6 +89,8 @@ def search_customers(args):
     by ``cursor`` (the last id of the page before: the pages hold still while customers are added). Erased customers
     are never listed."""
     before = int(args["cursor"]) if args["cursor"] else None
+    if before is not None and before > MAX_ID:  # every id is below it (and the database's integers end there)
+        before = None
     rows, more = customers_page(db.session, args["q"][:100], before_id=before, limit=args["limit"])
     return {"items": rows, "next_cursor": str(rows[-1].id) if more and rows else None}
 

@@ -88,6 +88,12 @@ def test_erased_customers_never_appear(client, api_token, committed, people):
     assert committed(lambda session: session.get(Customer, erased_id).erased_at is not None)
 
 
+def test_a_cursor_beyond_every_id_is_the_first_page(client, api_token, people):
+    ids, _ = people
+    body = client.get("/api/v1/customers?q=example&cursor=999999999999", headers=api_token("read_only")).get_json()
+    assert [c["id"] for c in body["items"]] == [ids[5], ids[2], ids[0]]
+
+
 @pytest.mark.parametrize(("query", "field"), [("limit=0", "limit"), ("cursor=x", "cursor"), ("limit=201", "limit")])
 def test_bad_paging_is_a_422(client, api_token, query, field):
     response = client.get(f"/api/v1/customers?{query}", headers=api_token("read_only"))
