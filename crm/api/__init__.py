@@ -3,7 +3,7 @@ flask-smorest (/api/v1/openapi.json), with API tokens a manager makes on the "AP
 
 import http
 
-from flask import Flask
+from flask import Flask, Response
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
@@ -48,7 +48,7 @@ api = CrmApi()
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import docs_page, token_views, v1, widget_views
+    from crm.api import docs_page, token_views, v1, v1_loyalty, v1_orders, v1_sales, widget_views  # noqa: F401
     from crm.auth.access import public
     from crm.extensions import csrf
 
@@ -63,13 +63,22 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"token": []}]
     csrf.exempt(v1.blp)
-    api.register_blueprint(v1.blp)
+    api.register_blueprint(v1.blp)  # with the routes of v1_loyalty, v1_orders and v1_sales
+    app.register_error_handler(v1.NotModifiedTag, _not_modified)
     app.register_blueprint(token_views.bp)
     app.register_blueprint(docs_page.bp)
     app.register_blueprint(widget_views.bp)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api-docs."):
             app.view_functions[endpoint] = public(_plain(view))
+
+
+def _not_modified(error):
+    """304 Not Modified: no body, the ETag repeated."""
+    response = Response(status=304)
+    del response.headers["Content-Type"]
+    response.set_etag(error.etag)
+    return response
 
 
 def _plain(view):

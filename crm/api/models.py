@@ -45,6 +45,8 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who the token acts as in the services (crm.api.tokens.actor_of): its own staff row, made with the token.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("auth_staff.id"), index=True, unique=True)
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)

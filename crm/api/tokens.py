@@ -1,6 +1,21 @@
 """Making, checking and revoking API tokens. A token is "crm_" and 43 URL-safe characters (256 random bits);
 the database keeps its SHA-256 only (a fast hash is right for a random secret of this length: there is nothing
-to guess), compared in constant time through the unique index lookup of the hash."""
+to guess), compared in constant time through the unique index lookup of the hash.
+
+The actor of a token. The services take the staff member who acts (``actor``): its role decides what it may do
+(the status workflow's TARGETS_BY_ROLE) and its id is recorded as who did it (a status change's ``changed_by``, a
+ledger entry's author, a stock movement's, the audit log's actor). So every token has a staff row of its own
+(``ApiToken.actor_id``), made with the token (migration 0021_api_actor made them for the tokens before it):
+
+- named after the token (``full_name``; username ``api-token:<id>``, which no staff form accepts: no ":"), so
+  an order's history reads "by Shop website", and the change log names the token as it did before;
+- with the staff role of the token's role (technician, front desk, manager; a read-only token maps to
+  technician, the narrowest, but crm.api.auth.allow refuses it every write before any service is called);
+- ``is_api_actor``: never a login (inactive, a password hash nothing verifies against, and refused by the login
+  service even if someone activated it), and left out of the staff list, the technician pickers and the staff
+  reports;
+- it outlives its token: revoking the token stops the calls, the history keeps its name.
+"""
 
 import hashlib
 import secrets
@@ -11,13 +26,17 @@ from sqlalchemy.orm import Session
 
 from crm.api.models import ApiToken, TokenRole
 from crm.audit import record_change
-from crm.auth.models import StaffUser
+from crm.auth.models import Role, StaffUser, new_session_token
 from crm.database import sqlite_write_intent
 from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 
 PREFIX = "crm_"
 LAST_USE_GRANULARITY = timedelta(minutes=1)  # last use is written at most once a minute per token
+# The staff role a token acts with (see the module's docstring).
+ACTOR_ROLE = {TokenRole.READ_ONLY: Role.TECHNICIAN, TokenRole.TECHNICIAN: Role.TECHNICIAN,
+              TokenRole.FRONT_DESK: Role.FRONT_DESK, TokenRole.MANAGER: Role.MANAGER}
+NO_PASSWORD = "!api-actor: no login"  # not a hash: no password verifies against it
 
 
 class TokenError(RuleError):
@@ -45,8 +64,27 @@ def create_token(session: Session, *, name: str, role: str, expires_at: datetime
                    created_by_id=actor.id if actor else None, created_at=now, expires_at=expires_at)
     session.add(row)
     session.flush()
+    row.actor_id = _new_actor(session, row, now).id
+    session.flush()
     record_change(session, f"api_token:{row.id}", "created", "", f"{name} ({role})", actor, now)
     return row, secret
+
+
+def _new_actor(session: Session, row: ApiToken, now: datetime) -> StaffUser:
+    actor = StaffUser(username=f"api-token:{row.id}", full_name=row.name, role=ACTOR_ROLE[TokenRole(row.role)],
+                      password_hash=NO_PASSWORD, is_active_account=False, session_token=new_session_token(),
+                      is_api_actor=True, created_at=now)
+    session.add(actor)
+    session.flush()
+    return actor
+
+
+def actor_of(session: Session, row: ApiToken) -> StaffUser:
+    """The staff row the token acts as in the services (see the module's docstring)."""
+    actor = session.get(StaffUser, row.actor_id) if row.actor_id is not None else None
+    if actor is None:
+        raise RuntimeError(f"API token {row.id} has no actor")
+    return actor
 
 
 def revoke(session: Session, row: ApiToken, *, actor: StaffUser | None, now: datetime) -> bool:

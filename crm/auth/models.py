@@ -3,7 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.database import UTCDateTime, utcnow
@@ -56,6 +56,9 @@ class StaffUser(UserMixin, db.Model):
     # The commission estimate's rate on paid labour (crm.reports.staff), in hundredths of a percent: 1250 = 12.50 %.
     commission_basis_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The actor of an API token (crm.api.tokens): a row of its own for the services' "who did it", never a login
+    # (inactive, no usable password), left out of staff lists, technician pickers and staff reports.
+    is_api_actor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def get_id(self) -> str:
         return self.session_token

@@ -210,7 +210,8 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         .with_for_update().execution_options(populate_existing=True)
     )
     wrong = AuthError(_l("Wrong username or password."))
-    if user is None or not user.is_active_account or _held_back(session, user, client, policy, now):
+    refused = user is None or not user.is_active_account or user.is_api_actor  # an API token's actor: never
+    if refused or _held_back(session, user, client, policy, now):
         verify_nothing(password)  # the response time must not tell either
         _record_failure(session, client, user, policy, now)
         raise wrong
@@ -253,14 +254,15 @@ def end_sessions(session: Session, user: StaffUser) -> None:
 
 
 def list_staff(session: Session) -> list[StaffUser]:
-    return list(session.scalars(select(StaffUser).order_by(StaffUser.is_active_account.desc(),
-                                                           StaffUser.full_name)))
+    """The staff accounts (not the API tokens' actors, see crm.api.tokens), active ones first."""
+    return list(session.scalars(select(StaffUser).where(StaffUser.is_api_actor.is_(False))
+                                .order_by(StaffUser.is_active_account.desc(), StaffUser.full_name)))
 
 
 def active_technicians(session: Session) -> list[StaffUser]:
     return list(session.scalars(
         select(StaffUser)
-        .where(StaffUser.is_active_account.is_(True),
+        .where(StaffUser.is_active_account.is_(True), StaffUser.is_api_actor.is_(False),
                StaffUser.role.in_([Role.TECHNICIAN, Role.MANAGER]))
         .order_by(StaffUser.full_name)
     ))

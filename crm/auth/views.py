@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -117,10 +117,18 @@ def staff_new():
     return render_template("auth/staff_form.html", form=form, user=None)
 
 
+def _staff_account(user_id: int) -> StaffUser:
+    """A staff account; an API token's actor (crm.api.tokens) is none: it is never edited into a login."""
+    user = db.get_or_404(StaffUser, user_id)
+    if user.is_api_actor:
+        abort(404)
+    return user
+
+
 @bp.route("/staff/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.MANAGER)
 def staff_edit(user_id: int):
-    user = db.get_or_404(StaffUser, user_id)
+    user = _staff_account(user_id)
     form = StaffEditForm(obj=user) if request.method == "GET" else StaffEditForm()
     if request.method == "GET":
         form.active.data = user.is_active_account
@@ -145,7 +153,7 @@ def staff_edit(user_id: int):
 @bp.route("/staff/<int:user_id>/unlock", methods=["POST"])
 @roles_required(Role.MANAGER)
 def staff_unlock(user_id: int):
-    user = db.get_or_404(StaffUser, user_id)
+    user = _staff_account(user_id)
     if service.unlock(db.session, user, actor=current_user._get_current_object()):
         db.session.commit()
         flash(_("Account %(name)s unlocked.", name=user.username), "success")
@@ -161,7 +169,7 @@ def staff_password(user_id: int):
         # One's own password is changed with the current one, so an unattended logged-in browser is not enough.
         flash(_("Change your own password here: it asks for your current password."), "info")
         return redirect(url_for("auth.change_own_password"))
-    user = db.get_or_404(StaffUser, user_id)
+    user = _staff_account(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:

@@ -183,7 +183,8 @@ def technician_figures(session: Session, start: datetime, end: datetime, tz: Zon
     who = (StaffUser.id == only if only is not None else
            or_(StaffUser.id.in_(ids), and_(StaffUser.role == Role.TECHNICIAN.value, StaffUser.is_active_account)))
     result = []
-    for user in session.scalars(select(StaffUser).where(who).order_by(StaffUser.full_name, StaffUser.id)):
+    for user in session.scalars(select(StaffUser).where(who, StaffUser.is_api_actor.is_(False))
+                                .order_by(StaffUser.full_name, StaffUser.id)):
         row = TechnicianFigures(user.id, user.full_name, commission_bp=user.commission_basis_points)
         if user.id in finished:
             row.finished, row.with_due_date, row.on_time, row.median_ds, row.p90_ds = finished[user.id]
@@ -210,8 +211,9 @@ def desk_figures(session: Session, start: datetime, end: datetime) -> list[DeskF
                          .group_by(Account.enrolled_by_id))
     who = or_(StaffUser.id.in_(set(sales) | set(refunds) | set(enrolled)),
               and_(StaffUser.role == Role.FRONT_DESK.value, StaffUser.is_active_account))
-    result = []
-    for user in session.scalars(select(StaffUser).where(who).order_by(StaffUser.full_name, StaffUser.id)):
+    result = []  # the API tokens' actors (crm.api.tokens) are no staff to rate
+    for user in session.scalars(select(StaffUser).where(who, StaffUser.is_api_actor.is_(False))
+                                .order_by(StaffUser.full_name, StaffUser.id)):
         row = DeskFigures(user.id, user.full_name)
         row.sales, row.revenue_minor, row.points_redeemed, row.coupons = sales.get(user.id, (0, 0, 0, 0))
         row.refunds, row.refunded_minor = refunds.get(user.id, (0, 0))

@@ -6,13 +6,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy import select
 
 from crm.api import tokens
 from crm.api.models import TokenRole
 from crm.database import utcnow
 from crm.extensions import db
 from crm.loyalty import accounts
+from crm.sales.models import SaleLine
+from crm.sales.refunds import RefundRequest
 from tests import factories
+from tests.factories import sales as sale_factories
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -24,11 +28,17 @@ def api_schema(app):
 
 @pytest.fixture
 def role_headers(app) -> dict[str, dict]:
-    """A token for every role, and a customer, a member's ledger, an order and a sale to find (ids 1 and up)."""
+    """A token for every role, and a customer, a member's ledger, an order, a catalogue item in stock, a paid sale and
+    its refund to find (ids 1 and up)."""
     with app.app_context():
         customer = factories.customer()
         accounts.enrol(db.session, customer)
         factories.order(customer)
+        desk = sale_factories.staff_member(db.session)
+        item = sale_factories.new_item(db.session, on_hand=50)
+        sale = sale_factories.paid_sale(db.session, desk, [(item, 3)])
+        line_id = db.session.scalar(select(SaleLine.id).where(SaleLine.sale_id == sale.id))
+        sale_factories.give_back(db.session, sale.id, [RefundRequest(line_id, 1)], actor=desk)
         headers = {}
         for role in TokenRole:
             _, secret = tokens.create_token(db.session, name=f"schemathesis {role}", role=role, expires_at=None,
