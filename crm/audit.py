@@ -42,6 +42,7 @@ AREAS = {
     "reminders": _l("Reminder settings"),
     "staff": _l("Staff accounts"),
     "privacy": _l("Customer data (export, erasure)"),
+    "webhooks": _l("Webhooks"),
 }
 SETTINGS_AREAS = ("loyalty", "notifications", "reminders", "staff")  # what the loyalty settings' log shows
 

@@ -30,6 +30,7 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.locales import lazy_ngettext as _ln
 from crm.loyalty.models import Account, LedgerEntry, LotUse
+from crm.webhooks import events as webhook_events
 
 CREDIT_KINDS = frozenset({"earn", "bonus", "referral", "adjust", "reversal"})
 DEBIT_KINDS = frozenset({"redeem", "expire", "adjust", "reversal"})
@@ -103,6 +104,7 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
     if posted is entry:
         account.balance += points
         session.flush()
+        webhook_events.points_changed(session, entry)
     return posted
 
 
@@ -145,6 +147,7 @@ def debit(session: Session, account: Account, kind: str, points: int, *, key: st
     _take_from_lots(session, entry, lots, points)
     account.balance -= points
     session.flush()
+    webhook_events.points_changed(session, entry)
     return entry
 
 
@@ -183,6 +186,7 @@ def expire_due(session: Session, account: Account, *, now: datetime | None = Non
         session.add(LotUse(entry_id=entry.id, lot_id=lot.id, points=left))
         account.balance -= left
         entries.append(entry)
+        webhook_events.points_changed(session, entry)
     if entries:
         session.flush()
     return entries
