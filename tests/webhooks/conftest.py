@@ -7,6 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import Headers
 
 from crm.webhooks import service
 from crm.webhooks.models import WebhookDelivery
@@ -26,6 +27,12 @@ def deliveries(session, **where) -> list[WebhookDelivery]:
     for name, value in where.items():
         query = query.where(getattr(WebhookDelivery, name) == value)
     return list(session.scalars(query))
+
+
+def headers_of(request) -> Headers:
+    """A recorded request's headers, looked up without regard to case as HTTP means them (urllib sends
+    "X-Crm-Signature")."""
+    return Headers(list(request.headers.items()))
 
 
 def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300) -> bool:
