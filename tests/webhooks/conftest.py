@@ -11,7 +11,9 @@ from werkzeug.datastructures import Headers
 
 from crm.webhooks import service
 from crm.webhooks.models import WebhookDelivery
-from tests.notifications.conftest import free_port, http_recorder  # noqa: F401 - the loopback HTTP server fixture
+
+# The loopback HTTP server that records requests, and a port that accepts connections but never answers.
+from tests.notifications.conftest import free_port, http_recorder, silent_port  # noqa: F401
 
 ALL_EVENTS = ["order.status_changed", "order.ready", "sale.paid", "points.changed"]
 
