@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crm.audit import record, record_change
@@ -151,6 +151,13 @@ def retry_delivery(session: Session, row: WebhookEndpoint, delivery_id: int, *, 
 
 def endpoints(session: Session) -> list[WebhookEndpoint]:
     return list(session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
+
+
+def failed_counts(session: Session) -> dict[int, int]:
+    """Failed deliveries per endpoint (the list page's warning)."""
+    return dict(session.execute(select(WebhookDelivery.endpoint_id, func.count())
+                                .where(WebhookDelivery.status == "failed")
+                                .group_by(WebhookDelivery.endpoint_id)).tuples().all())
 
 
 def recent_deliveries(session: Session, endpoint_id: int, *, limit: int = 50) -> list[WebhookDelivery]:

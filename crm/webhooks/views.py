@@ -39,6 +39,7 @@ def _field_error(form: EndpointForm, error: service.WebhookError) -> None:
 
 def _list_page(form: EndpointForm, *, code: int = 200, new_secret: str | None = None, new_id: int | None = None):
     return render_template("webhooks/index.html", form=form, endpoints=service.endpoints(db.session), events=EVENTS,
+                           failed=service.failed_counts(db.session),
                            new_secret=new_secret, new_id=new_id, allow_http=_allow_http_loopback()), code
 
 

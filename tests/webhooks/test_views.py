@@ -140,6 +140,9 @@ def test_recent_deliveries_show_status_attempts_and_reason_and_a_failed_one_can_
         failed.status, failed.attempts, failed.last_error, failed.response_status = "failed", 6, "HTTP 500: oops", 500
         endpoint_id, failed_id, waiting_id = endpoint.id, failed.id, waiting.id
     auth.login("manager")
+    listed = re.search(rf'<tr id="endpoint-{endpoint_id}">.*?</tr>', client.get("/webhooks").get_data(as_text=True),
+                       re.S).group(0)
+    assert "#deliveries" in listed and ">1</a>" in listed  # one failed delivery, linked
     html = client.get(f"/webhooks/{endpoint_id}").get_data(as_text=True)
     row = re.search(rf'<tr id="delivery-{failed_id}">.*?</tr>', html, re.S).group(0)
     assert "order.ready" in row and "Failed" in row and "HTTP 500: oops" in row and ">6<" in row and "Retry" in row
