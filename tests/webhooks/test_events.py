@@ -4,12 +4,16 @@ business fields a receiver needs, at the cost of at most one SELECT per transact
 import json
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
+
+from crm.extensions import db
 from crm.loyalty import accounts
 from crm.loyalty.program import update_program
 from crm.orders import service as order_service
 from crm.orders.status import Status
 from crm.webhooks import events
 from crm.webhooks.delivery import signature
+from crm.webhooks.models import WebhookEndpoint
 from tests import factories
 from tests.factories import sales as sale_factories
 from tests.webhooks.conftest import add_endpoint, deliveries
@@ -133,3 +137,20 @@ def test_the_signature_is_the_hmac_of_timestamp_dot_body():
         "sha256=" + __import__("hmac").new(b"whsec_test", b'1700000000.{"a":1}', "sha256").hexdigest())
     assert signature("whsec_test", "1700000000", b'{"a":1}') != signature("whsec_other", "1700000000", b'{"a":1}')
     assert signature("whsec_test", "1700000001", b'{"a":1}') != signature("whsec_test", "1700000000", b'{"a":1}')
+
+
+def test_an_endpoint_added_by_another_process_is_seen_from_the_next_transaction(app, session):
+    assert events.subscribers(session, "order.ready") == []  # read and kept for this transaction
+    with session.begin_nested():  # a savepoint ending keeps what the transaction read
+        pass
+    assert "crm.webhooks.subscriptions" in session.info
+    session.rollback()  # the transaction ends (a commit does the same): what it read is forgotten
+    assert "crm.webhooks.subscriptions" not in session.info
+    with app.app_context():
+        other = db.engine.connect()  # another worker adds an endpoint and commits
+    with other.begin():
+        other.execute(insert(WebhookEndpoint).values(url="https://other.example.test/in", events=",order.ready,",
+                                                     secret="whsec_x", active=True, description="",
+                                                     created_at=NOW, secret_created_at=NOW))
+    other.close()
+    assert len(events.subscribers(session, "order.ready")) == 1
