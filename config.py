@@ -123,6 +123,10 @@ class Config:
     # how to opt out at the shop).
     UNSUBSCRIBE_LINK_DAYS = int(os.environ.get("UNSUBSCRIBE_LINK_DAYS", "180"))
     NOTIFY_RETRY_BASE_SECONDS = int(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "60"))
+    # Webhooks (README "Webhooks"): seconds a receiver has to answer; plain http:// only to this computer (loopback),
+    # never in production.
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_ALLOW_HTTP_LOOPBACK = True
     # Development only: run the scheduler inside the web process (never under gunicorn).
     SCHEDULER_IN_WEB = _bool("SCHEDULER_IN_WEB", False)
 
@@ -152,6 +156,7 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     PRODUCTION = True
+    WEBHOOK_ALLOW_HTTP_LOOPBACK = False
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.privacy import bp as privacy_bp
     from crm.reports import bp as reports_bp
     from crm.sales import bp as sales_bp
+    from crm.webhooks import bp as webhooks_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(audit_views.bp)
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback_public_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(webhooks_bp)
     init_api(app)
 
 

@@ -43,6 +43,7 @@ AREAS = {
     "staff": _l("Staff accounts"),
     "privacy": _l("Customer data (export, erasure)"),
     "orders": _l("Orders"),  # repair orders changed by other programs (crm.api)
+    "webhooks": _l("Webhooks"),
 }
 SETTINGS_AREAS = ("loyalty", "notifications", "reminders", "staff")  # what the loyalty settings' log shows
 

@@ -53,6 +53,8 @@ POST_DATA = {
                            "rate_spare_part": "0", "rate_service": "3"},
     "feedback.follow_up": {"f9004-status": "done", "f9004-note": "access test"},
     "feedback_public.leave": {"rating": "5", "comment": "access test"},
+    "webhooks.index": {"url": "https://hooks.example.test/access", "events": "order.ready"},
+    "webhooks.endpoint": {"url": "https://hooks.example.test/access", "events": "sale.paid", "active": "y"},
 }
 # URL arguments read from another test object than the one of the same name: the rating form needs a picked-up order.
 URL_IDS = {"feedback_public.leave": {"tracking_token": "picked_up_tracking_token"}}
@@ -110,6 +112,7 @@ def objects(app):
         ids.update(message_id=9003, event="welcome", channel="email", language="en")
         ids.update(_rated_order(session))
         ids["token_id"] = _api_token(session)
+        ids.update(_webhook_with_a_failed_delivery(session))
     assert len(set(ids.values())) == len(ids), ids
     return ids
 
@@ -121,6 +124,19 @@ def _api_token(session) -> int:
     session.add(ApiToken(id=9005, name="Access token", role="read_only", token_hash="0" * 64, prefix="crm_access"))
     session.flush()
     return 9005
+
+
+def _webhook_with_a_failed_delivery(session) -> dict:
+    """A webhook endpoint (id 9006) with a failed delivery (id 9007): the Retry button's target."""
+    from crm.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    session.add(WebhookEndpoint(id=9006, url="https://hooks.example.test/access", events=",order.ready,",
+                                secret="whsec_access", active=True))
+    session.flush()
+    session.add(WebhookDelivery(id=9007, endpoint_id=9006, event_id="evt_access", event="order.ready", body="{}",
+                                status="failed", attempts=6, last_error="access test"))
+    session.flush()
+    return {"endpoint_id": 9006, "delivery_id": 9007}
 
 
 def _rated_order(session) -> dict:

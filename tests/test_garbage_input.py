@@ -100,6 +100,10 @@ FORMS = [
                               "restock_{paid_line}": "y"}),
     ("/feedback/{feedback}/follow-up", {"f{feedback}-status": "done", "f{feedback}-note": "n"}),
     ("/t/{picked_up_token}/feedback", {"form_token": "{form_token}", "rating": "5", "comment": "c"}),
+    ("/webhooks", {"url": "https://hooks.example.test/{n}", "description": "d", "events": "order.ready",
+                   "active": "y"}),
+    ("/webhooks/{webhook}", {"url": "https://hooks.example.test/in", "description": "d", "events": "sale.paid",
+                             "active": "y"}),
 ]
 QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/orders?status={v}",
            "/orders?technician={v}", "/orders?from={v}&to={v}", "/orders?page={v}", "/orders/new?customer_id={v}",
@@ -125,7 +129,8 @@ QUERIES = ["/customers?q={v}", "/customers?q={v}&partial=1", "/orders?q={v}", "/
            "/reports?period=custom&start=1926-01-01&end=2026-01-01", "/reports?format=csv&table={v}",
            "/reports?format={v}&table=headline",
            "/audit?actor={v}", "/audit?area={v}", "/audit?from={v}&to={v}", "/audit?page={v}",
-           "/audit?format=csv&actor={v}&area={v}&from={v}&to={v}", "/audit?from=2026-05-01&to=2026-04-01"]
+           "/audit?format=csv&actor={v}&area={v}&from={v}&to={v}", "/audit?from=2026-05-01&to=2026-04-01",
+           "/webhooks?{v}", "/webhooks/{webhook}?{v}"]
 # Every list with a pager (see test_every_paginated_list_is_walked), with query-string names that url_for keeps
 # for itself: a pager link built from url_for(endpoint, **request.args) broke on them.
 PAGINATED = {"customers.index": "/customers", "orders.index": "/orders", "orders.queue": "/orders/queue",
@@ -148,8 +153,9 @@ def ids(app):
                                   min_bill_minor=0, validity_days=30, active=True)
         db.session.add(template)
         rated = _rated_order()
+        webhook = _webhook()
         db.session.commit()
-        return {**rated, "tracking": order.tracking_token,
+        return {**rated, "tracking": order.tracking_token, "webhook": webhook,
                 "customer": customer.id, "order": order.id, "staff": staff.id, "sale": sale_id, "paid": paid_id,
                 "paid_line": paid_line, "item": item.id, "category": item.category_id, "template": template.id}
 
@@ -175,6 +181,15 @@ def _sales() -> tuple[int, int, int]:
     checkout.checkout(db.session, paid.id, key="garbage-paid", tenders=[pricing.Tender("card", 20000)],
                       expected_total_minor=20000, actor=cashier, payment_methods=["card"], number_prefix="S-")
     return open_bill.id, paid.id, line.id
+
+
+def _webhook() -> int:
+    from crm.webhooks.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint(url="https://hooks.example.test/garbage", events=",order.ready,", secret="whsec_g")
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint.id
 
 
 def _rated_order() -> dict:

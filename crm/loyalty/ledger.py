@@ -30,6 +30,7 @@ from crm.errors import RuleError
 from crm.locales import lazy_gettext as _l
 from crm.locales import lazy_ngettext as _ln
 from crm.loyalty.models import Account, LedgerEntry, LotUse
+from crm.webhooks import events as webhook_events
 
 CREDIT_KINDS = frozenset({"earn", "bonus", "referral", "adjust", "reversal"})
 DEBIT_KINDS = frozenset({"redeem", "expire", "adjust", "reversal"})
@@ -109,6 +110,7 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
             {pair for pair in _expired_in_transaction(session) if pair[0] == account.customer_id})
         account.balance += points
         session.flush()
+        webhook_events.points_changed(session, entry)
     return posted
 
 
@@ -151,6 +153,7 @@ def debit(session: Session, account: Account, kind: str, points: int, *, key: st
     _take_from_lots(session, entry, lots, points)
     account.balance -= points
     session.flush()
+    webhook_events.points_changed(session, entry)
     return entry
 
 
@@ -213,6 +216,7 @@ def expire_due(session: Session, account: Account, *, now: datetime | None = Non
         session.add(LotUse(entry_id=entry.id, lot_id=lot.id, points=left))
         account.balance -= left
         entries.append(entry)
+        webhook_events.points_changed(session, entry)
     if entries:
         session.flush()
     return entries

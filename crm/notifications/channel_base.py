@@ -126,8 +126,14 @@ def post_json(url: str, body: Any, headers: Mapping[str, str], timeout: float) -
     """POST `body` as JSON and return (status, answer) for any HTTP status.
 
     Raises OSError (URLError, timeouts) or HTTPException when no HTTP answer came back."""
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Accept": "application/json", **headers})
+    return post(url, json.dumps(body).encode(), {"Content-Type": "application/json", "Accept": "application/json",
+                                                 **headers}, timeout)
+
+
+def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
+    """POST these exact bytes (a signed body must go out as signed) without following redirects; (status, answer)
+    for any HTTP status. Raises OSError (URLError, timeouts) or HTTPException when no HTTP answer came back."""
+    request = urllib.request.Request(url, data=data, method="POST", headers=dict(headers))
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             return response.status, response.read(RESPONSE_MAX)

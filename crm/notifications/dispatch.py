@@ -8,7 +8,11 @@ mid-send is claimed again when its lease runs out: delivery is at least once, an
 the outbox id as its Message-ID / idempotency key so a provider can recognise a repeat.
 
 Because it needs several transactions, ``dispatch`` commits; it is called by the scheduler's job
-wrapper, the CLI and tests, never inside a request's unit of work."""
+wrapper, the CLI and tests, never inside a request's unit of work.
+
+The claiming, recording, retry-or-fail and manual-retry functions take the queue's model (``OutboxMessage`` by
+default): another queue with the same state columns (status, attempts, next_attempt_at, claimed_until,
+last_error, sent_at), such as crm.webhooks' deliveries, is delivered by these same functions."""
 
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -55,21 +59,27 @@ def backoff(attempts: int) -> timedelta:
     return min(base * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def due_condition(now: datetime):
-    return or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-               and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now))
+def due_condition(now: datetime, model=OutboxMessage):
+    return or_(and_(model.status == "pending", model.next_attempt_at <= now),
+               and_(model.status == "sending", model.claimed_until < now))
+
+
+def claim_rows(session: Session, model, *, now: datetime, limit: int) -> list:
+    """Mark up to ``limit`` due rows of ``model``'s queue "sending" with a lease and one more attempt, and return
+    them; the caller reads what it needs from them and commits the claim."""
+    query = (select(model).where(due_condition(now, model)).order_by(model.next_attempt_at, model.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.status, row.claimed_until, row.attempts = "sending", now + LEASE, row.attempts + 1
+    return rows
 
 
 def claim(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
     """Take up to ``limit`` due rows for this dispatcher and commit the claim."""
-    query = (select(OutboxMessage).where(due_condition(now))
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
     claimed = []
-    for row in rows:
-        row.status, row.claimed_until, row.attempts = "sending", now + LEASE, row.attempts + 1
+    for row in claim_rows(session, OutboxMessage, now=now, limit=limit):
         headers = ()
         if row.unsubscribe_url:
             headers = (("List-Unsubscribe", f"<{row.unsubscribe_url}>"),
@@ -81,13 +91,31 @@ def claim(session: Session, *, now: datetime, limit: int) -> list[Claimed]:
     return claimed
 
 
-def _record(session: Session, item: Claimed, values: dict) -> None:
-    # Only the dispatcher holding the claim records; a row re-claimed after a lost lease is left alone.
-    session.execute(update(OutboxMessage)
-                    .where(OutboxMessage.id == item.id, OutboxMessage.status == "sending")
+def record(session: Session, model, row_id: int, values: dict) -> None:
+    """Write a send's result on a claimed row and commit. Only the dispatcher holding the claim records; a row
+    re-claimed after a lost lease is left alone."""
+    session.execute(update(model)
+                    .where(model.id == row_id, model.status == "sending")
                     .values(claimed_until=None, **values)
                     .execution_options(synchronize_session=False))
     session.commit()
+
+
+def record_sent(session: Session, model, row_id: int, **values) -> None:
+    record(session, model, row_id, dict(status="sent", sent_at=utcnow(), last_error="", **values))
+
+
+def record_failure(session: Session, model, row_id: int, attempts: int, error: ChannelError, *, max_attempts: int,
+                   now: datetime, retry_at: datetime | None = None, **values) -> bool:
+    """A failed send: failed for good (True) when the error is permanent or the attempts are used up, else pending
+    again at ``retry_at`` (default: after the backoff for this attempt)."""
+    if error.permanent or attempts >= max_attempts:
+        record(session, model, row_id, dict(status="failed", last_error=error.reason[:500], **values))
+        return True
+    when = retry_at or now + backoff(attempts)
+    record(session, model, row_id, dict(status="pending", next_attempt_at=when, last_error=error.reason[:500],
+                                        **values))
+    return False
 
 
 def dispatch(session: Session, *, now: datetime | None = None, limit: int = 200, channels=None) -> DispatchResult:
@@ -116,25 +144,23 @@ def _send(session: Session, channel, item: Claimed, now: datetime, max_attempts:
             raise ChannelError(f"The {item.channel or 'message'} channel is not configured.", permanent=False)
         sent = channel.send(item.message)
     except ChannelError as error:
-        if error.permanent or item.attempts >= max_attempts:
-            _record(session, item, dict(status="failed", last_error=error.reason[:500]))
-            result.failed += 1
-            return
-        when = now + backoff(item.attempts)
+        retry_at = now + backoff(item.attempts)
         if item.kind == MARKETING:
-            when = after_quiet_hours(when, *quiet)
-        _record(session, item, dict(status="pending", next_attempt_at=when, last_error=error.reason[:500]))
-        result.retrying += 1
+            retry_at = after_quiet_hours(retry_at, *quiet)
+        if record_failure(session, OutboxMessage, item.id, item.attempts, error, max_attempts=max_attempts, now=now,
+                          retry_at=retry_at):
+            result.failed += 1
+        else:
+            result.retrying += 1
         return
-    _record(session, item, dict(status="sent", sent_at=utcnow(), provider_id=(sent.provider_id or "")[:200] or None,
-                                last_error=""))
+    record_sent(session, OutboxMessage, item.id, provider_id=(sent.provider_id or "")[:200] or None)
     result.sent += 1
 
 
-def retry(session: Session, message_id: int, *, now: datetime | None = None) -> bool:
+def retry(session: Session, message_id: int, *, now: datetime | None = None, model=OutboxMessage) -> bool:
     """The manager's "try again" on a failed message: pending now, with a fresh count of attempts."""
-    result = session.execute(update(OutboxMessage)
-                             .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+    result = session.execute(update(model)
+                             .where(model.id == message_id, model.status == "failed")
                              .values(status="pending", attempts=0, next_attempt_at=now or utcnow(), last_error="")
                              .execution_options(synchronize_session=False))
     return bool(result.rowcount)

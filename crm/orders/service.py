@@ -31,6 +31,7 @@ from crm.orders.status import (
 )
 from crm.orders.warranty import WarrantyError, check_warranty_of
 from crm.shop_time import local_date
+from crm.webhooks import events as webhook_events
 
 
 class OrderError(RuleError):
@@ -208,6 +209,7 @@ def record_status_change(session: Session, order: RepairOrder, target: Status, *
     session.add(change)
     session.flush()
     messages.status_changed(session, order, change)
+    webhook_events.order_status_changed(session, order, previous=current, ready=target == Status.READY, now=now)
     return change
 
 

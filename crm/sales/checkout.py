@@ -32,6 +32,7 @@ from crm.sales import loyalty as sale_loyalty
 from crm.sales import messages, pricing
 from crm.sales.bill import Bill, bill_lines, price_bill
 from crm.sales.models import Payment, Sale, SaleLine, SaleStatus
+from crm.webhooks import events as webhook_events
 
 MAX_QUANTITY = 1000
 register_movement_source("sale_id", Sale.number)
@@ -214,6 +215,7 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
     sale_loyalty.record(session, sale, rows, the_plan, actor=actor, now=now)
     if order is not None:
         _hand_back(session, order, sale, actor, now)
+    webhook_events.sale_paid(session, sale, now=now)
     session.flush()
     return sale
 

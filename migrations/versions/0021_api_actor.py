@@ -8,7 +8,7 @@ Plain ADD COLUMNs (no batch copy of a table): api_token's rows keep their idempo
 would empty them when SQLite's batch mode drops the old table).
 
 Revision ID: 0021_api_actor
-Revises: 0019_enrolled_by
+Revises: 0020_webhooks
 Create Date: 2026-12-03
 """
 import secrets
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_api_actor'
-down_revision = '0019_enrolled_by'
+down_revision = "0020_webhooks"
 branch_labels = None
 depends_on = None
 

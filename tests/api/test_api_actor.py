@@ -84,7 +84,7 @@ def test_migration_0021_gives_each_existing_token_an_actor():
     url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="crm-actor-"), "old.sqlite3")
     fresh = create_app("test", SQLALCHEMY_DATABASE_URI=url)
     with fresh.app_context():
-        upgrade(revision="0019_enrolled_by")
+        upgrade(revision="0020_webhooks")
         with db.engine.begin() as connection:
             connection.execute(sa.text(
                 "INSERT INTO api_token (name, role, token_hash, prefix, created_at) VALUES "
