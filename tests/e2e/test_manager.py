@@ -70,7 +70,7 @@ def test_manager_creates_and_deactivates_a_technician(page: Page, new_context, s
     ("front_desk", ["Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day"]),
     ("manager", ["My queue", "Orders", "Customers", "Catalogue", "New customer", "Sales", "End of day",
                  "Reports", "Low stock", "Loyalty settings", "Messages", "Feedback", "Staff", "API tokens",
-                 "Audit log"]),
+                 "Webhooks", "Audit log"]),
 ])
 def test_every_navigation_link_opens_for_its_role(page: Page, staff_user, login, role, expected):
     staff_user(role, f"nav-{role}")
