@@ -31,6 +31,8 @@ from crm.orders.models import RepairOrder
 from crm.orders.status import Status
 from crm.sales import checkout, refunds
 from crm.sales.models import SaleLine
+from crm.webhooks import service as webhooks
+from crm.webhooks.models import WebhookDelivery
 from tests import factories
 from tests.conftest import Auth
 from tests.factories import sales as sales_builders
@@ -49,7 +51,7 @@ def mark(field: str) -> str:
 FIELDS = ["customer_name", "customer_notes", "staff_name", "technician_name", "brand", "model", "serial",
           "condition", "accessories", "problem", "line_description", "status_note", "item_name", "category",
           "tier", "coupon_template", "promo", "message_subject", "message_body", "refund_reason", "stock_reason",
-          "points_reason", "api_token_name"]
+          "points_reason", "api_token_name", "webhook_description", "webhook_error"]
 
 
 @pytest.fixture
@@ -108,6 +110,12 @@ def hostile(app):
                                     body=mark("message_body") + "{{ customer_name }} {{ device }}"))
         tokens.create_token(session, name=mark("api_token_name"), role="read_only", expires_at=None, actor=manager,
                             now=now)
+        endpoint, _secret = webhooks.create_endpoint(
+            session, webhooks.EndpointData(url="https://hooks.example.test/xss", events=["order.ready"],
+                                           description=mark("webhook_description")),
+            actor=manager, allow_http_loopback=False)
+        session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id="evt_xss", event="order.ready", body="{}",
+                                    status="failed", attempts=6, last_error=mark("webhook_error")))
         session.flush()
         failed = session.scalar(select(OutboxMessage).where(OutboxMessage.customer_id == customer.id).limit(1))
         if failed is not None:
@@ -115,7 +123,8 @@ def hostile(app):
         return {"customer_id": customer.id, "order_id": order.id, "sale_id": cart.id, "paid_sale_id": sale.id,
                 "item_id": item.id, "category_id": category.id, "tier_id": bronze.id, "template_id": template.id,
                 "user_id": tech.id, "tracking_token": order.tracking_token, "token": unsubscribe_token(customer.id),
-                "event": "order_received", "channel": "email", "language": "en", "manager": manager.username}
+                "event": "order_received", "channel": "email", "language": "en", "manager": manager.username,
+                "endpoint_id": endpoint.id}
 
 
 def _pages(app, ids):
