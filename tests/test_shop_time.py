@@ -18,7 +18,11 @@ LANGUAGES = ("en", "uk", "ru", "ro", "de", "ja")  # the shop's languages and two
        kind=st.sampled_from(("date", "time", "datetime")), language=st.sampled_from(LANGUAGES),
        zone=st.sampled_from(("Europe/Kyiv", "Europe/Chisinau", "Europe/Bucharest", "UTC", "Asia/Kolkata")))
 def test_a_moment_is_written_as_babel_writes_it(app, moment, kind, language, zone):
+    shop_zone = app.config["SHOP_TIMEZONE"]
     app.config["SHOP_TIMEZONE"] = zone
-    with app.app_context():
-        assert format_local(moment, kind, language) == format_datetime(
-            moment, local_pattern(kind, language), tzinfo=ZoneInfo(zone), locale=language)
+    try:
+        with app.app_context():
+            assert format_local(moment, kind, language) == format_datetime(
+                moment, local_pattern(kind, language), tzinfo=ZoneInfo(zone), locale=language)
+    finally:  # the app outlives this test
+        app.config["SHOP_TIMEZONE"] = shop_zone
