@@ -4,7 +4,7 @@ the cart's items, priced by crm.sales.pricing. Lines are read once and priced as
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.orders.models import RepairOrderLine
@@ -54,8 +54,10 @@ def price_bill(lines: Sequence[BillLine], adjustments: Sequence[pricing.Adjustme
     return Bill(lines=tuple(lines), quote=pricing.price([line.pricing_input() for line in lines], adjustments))
 
 
-def bill_lines(session: Session, sale: Sale) -> tuple[BillLine, ...]:
-    """The lines of an open sale as they are now: the repair order's, then the cart's items."""
+def bill_lines(session: Session, sale: Sale, sale_lines: Sequence[SaleLine] | None = None) -> tuple[BillLine, ...]:
+    """The lines of an open sale as they are now: the repair order's, then the cart's items. ``sale_lines``: the
+    cart's rows, in id order, when the caller has just read them with the sale (the cart page, the checkout's
+    lock); otherwise they are read here."""
     lines: list[BillLine] = []
     if sale.repair_order_id is not None:
         for rl in session.scalars(select(RepairOrderLine).where(RepairOrderLine.order_id == sale.repair_order_id)
@@ -63,9 +65,8 @@ def bill_lines(session: Session, sale: Sale) -> tuple[BillLine, ...]:
             lines.append(BillLine(kind=rl.kind, description=rl.description, quantity=rl.quantity,
                                   unit_price_minor=rl.unit_price_minor, discount_minor=0,
                                   category_code=REPAIR_CATEGORY[rl.kind], repair_line_id=rl.id))
-    loaded = "lines" not in inspect(sale).unloaded  # the cart page loads them with the sale (one statement)
-    sale_lines = sale.lines if loaded else session.scalars(
-        select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id))
+    if sale_lines is None:
+        sale_lines = session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id))
     for sl in sale_lines:
         lines.append(BillLine(kind=sl.kind, description=sl.description, quantity=sl.quantity,
                               unit_price_minor=sl.unit_price_minor, discount_minor=sl.discount_minor,

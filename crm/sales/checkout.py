@@ -275,7 +275,7 @@ def _price_with_loyalty(session: Session, sale: Sale, adjustments: Sequence[pric
     """The bill priced on the server: the loyalty plan is made on the bill with the desk's own
     adjustments, under the customer's account lock, and the bill priced once with its reductions. The lines
     are read once (the sale is locked: they cannot change in between)."""
-    lines = bill_lines(session, sale)
+    lines = bill_lines(session, sale, sale.lines)  # read afresh with the locked sale
     the_plan = sale_loyalty.plan(session, sale.customer_id, [line.pricing_input() for line in lines],
                                  loyalty, now=now, locked=True, prior=adjustments, warranty_return=warranty_return)
     return price_bill(lines, [*adjustments, *the_plan.adjustments]), the_plan

@@ -111,10 +111,10 @@ def _add_error(form, field_name: str | None, message) -> None:
     target.errors = [*target.errors, str(message)]
 
 
-def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm, *, warranty_return: bool = False):
+def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm, *, warranty_return: bool = False, sale_lines=None):
     """The bill with the loyalty choices applied; a refused choice is shown next to its field and the
     bill is shown without it. A warranty return's repair earns no points (crm.orders.warranty)."""
-    lines = bill_lines(db.session, sale)
+    lines = bill_lines(db.session, sale, sale_lines)
     inputs = [line.pricing_input() for line in lines]
     wanted = _loyalty_request(loyalty_form) if not loyalty_form.errors else sale_loyalty.LoyaltyRequest()
     try:
@@ -127,13 +127,14 @@ def _bill_and_plan(sale: Sale, loyalty_form: LoyaltyForm, *, warranty_return: bo
     return price_bill(lines, plan.adjustments), plan
 
 
-def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, loyalty_form=None, code=200):
+def _render_cart(sale: Sale, *, pick_form=None, item_form=None, pay_form=None, loyalty_form=None, code=200,
+                 sale_lines=None):
     loyalty_form = loyalty_form or LoyaltyForm(formdata=None)
     customer = order = None
     if sale.repair_order_id:
         order = db.session.get(RepairOrder, sale.repair_order_id)
     warranty_return = order is not None and order.warranty_of_id is not None
-    bill, plan = _bill_and_plan(sale, loyalty_form, warranty_return=warranty_return)
+    bill, plan = _bill_and_plan(sale, loyalty_form, warranty_return=warranty_return, sale_lines=sale_lines)
     if loyalty_form.errors and code == 200:
         code = 422
     if sale.customer_id:
@@ -169,7 +170,7 @@ def cart(sale_id: int):
     if any(name in request.args for name in ("points", "use_max", "coupon")):
         loyalty_form = LoyaltyForm(formdata=request.args)
         loyalty_form.validate()
-    return _render_cart(sale, loyalty_form=loyalty_form)
+    return _render_cart(sale, loyalty_form=loyalty_form, sale_lines=sale.lines)  # read with the sale just now
 
 
 def _open_sale_for_change(sale_id: int) -> Sale:
