@@ -10,6 +10,7 @@ from wtforms import SelectChoice, StringField, ValidationError
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
 from crm.numbers import integer
+from crm.shop_time import local_now
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -26,7 +27,7 @@ class DateInRange:
             return
         if field.data < self.earliest:
             raise ValidationError(self.message or _l("This date is too far in the past."))
-        if self.future_days is not None and (field.data - date.today()).days > self.future_days:
+        if self.future_days is not None and (field.data - local_now().date()).days  # the shop's today, not the server's > self.future_days:
             raise ValidationError(self.message or _l("This date is in the future."))
 
 

@@ -14,6 +14,7 @@ from crm.loyalty import accounts, ledger
 from crm.loyalty.models import Account, Coupon, CouponTemplate
 from crm.loyalty.program import update_program
 from crm.sales.models import Sale
+from crm.shop_time import local_date
 from tests import factories
 from tests.conftest import csrf_token
 from tests.helpers import FormPage, app_session
@@ -132,7 +133,8 @@ def test_a_promo_code_made_in_the_settings_is_taken_at_the_cart_as_printed(app, 
         template_id = template.id
     auth.logout()
     auth.login("manager")  # a manager may also work the desk
-    today = utcnow().date()
+    with app.app_context():
+        today = local_date(utcnow())  # the shop's day: a coupon is valid by the shop's calendar, not UTC's
     created = client.post("/loyalty/coupons/promo/new", data={
         "csrf_token": csrf_token(client, "/loyalty/coupons/promo/new"), "template_id": str(template_id),
         "code": "Spring-Sale-2026", "usage_limit": "5", "valid_from": str(today), "valid_until": str(today)})
