@@ -27,7 +27,8 @@ class DateInRange:
             return
         if field.data < self.earliest:
             raise ValidationError(self.message or _l("This date is too far in the past."))
-        if self.future_days is not None and (field.data - local_now().date()).days  # the shop's today, not the server's > self.future_days:
+        # The shop's today, not the server's: after 22:00 UTC a shop in Kyiv is already on tomorrow.
+        if self.future_days is not None and (field.data - local_now().date()).days > self.future_days:
             raise ValidationError(self.message or _l("This date is in the future."))
 
 
