@@ -11,6 +11,7 @@ from crm import security_headers
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from crm.locales import install_template_gettext, interface_language, language_choices
+from crm.navigation import navigation_links
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -190,6 +191,7 @@ def register_template_helpers(app: Flask) -> None:
         priority_label=lambda value: PRIORITIES.get(value, value),
         payment_method_label=payment_method_label,
         page_url=page_url,
+        navigation_links=navigation_links,
     )
 
     @app.context_processor

@@ -177,6 +177,10 @@ def test_a_staff_member_reads_the_interface_in_the_language_they_chose(translate
     page = client.get("/customers", headers={"Accept-Language": "ro"}).get_data(as_text=True)
     with translated.test_request_context(), force_locale("uk"):
         assert '<html lang="uk"' in page and gettext("Customers") in page and gettext("Log out") in page
+        # The navigation's links were first rendered in English for this role: the Ukrainian page has its own.
+        links = page[page.index('<ul class="navbar-nav me-auto">'):]
+        links = links[:links.index("</ul>")]
+        assert gettext("Catalogue") in links and gettext("End of day") in links and "End of day" not in links
     refused = client.post("/account/language", data={"language": "xx", "csrf_token": csrf_token(client, "/customers")})
     assert refused.status_code == 302
     assert '<html lang="uk"' in client.get("/customers").get_data(as_text=True)

@@ -1,0 +1,23 @@
+"""The navigation's main links, rendered once per role, language and mount point.
+
+The links are the same on every page a role sees in one language (templates/nav_links.html uses the role and
+the translations only), and rendering their twenty url_for and gettext calls was a tenth of a list page. The
+rendered fragment is kept per (role, language, script root) for the life of the app: nothing in it can go stale
+while the app runs (the routes and catalogues are loaded at start)."""
+
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+_CACHE = "crm.navigation_links"
+
+
+def navigation_links() -> Markup:
+    key = (current_user.role, str(get_locale()), request.script_root)
+    rendered = current_app.extensions.setdefault(_CACHE, {})
+    html = rendered.get(key)
+    if html is None:
+        # render_template's output is autoescaped HTML (labels and URLs only): Markup keeps it from a second escape.
+        html = rendered[key] = Markup(render_template("nav_links.html"))
+    return html
