@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 _CACHE = "crm.navigation_links"
+_MOST = 64  # 4 roles x 4 languages x a mount point or two
 
 
 def navigation_links() -> Markup:
@@ -18,6 +19,8 @@ def navigation_links() -> Markup:
     rendered = current_app.extensions.setdefault(_CACHE, {})
     html = rendered.get(key)
     if html is None:
+        if len(rendered) >= _MOST:  # the server sets the script root, but nothing a request sends may grow this
+            rendered.clear()
         # render_template's output is autoescaped HTML (labels and URLs only): Markup keeps it from a second escape.
         html = rendered[key] = Markup(render_template("nav_links.html"))
     return html
