@@ -10,7 +10,7 @@ from config import BASE_DIR, CONFIGS, settings_problems
 from crm import security_headers
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
-from crm.locales import install_template_gettext, interface_language, language_choices
+from crm.locales import active_language, install_template_gettext, interface_language, language_choices
 from crm.navigation import navigation_links
 
 
@@ -176,7 +176,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("localtime")
     def localtime_filter(value, kind="datetime"):
         """A stored moment in the shop's time zone, written as the page's language writes dates."""
-        return format_local(value, kind, str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])) if value else ""
+        return format_local(value, kind, active_language()) if value else ""
 
     @app.template_filter("phone")
     def phone_filter(value):

@@ -10,8 +10,8 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 from flask import current_app
-from flask_babel import get_locale
 
+from crm.locales import active_language
 from crm.locales import lazy_gettext as _l
 from crm.locales import lazy_ngettext as _ln
 
@@ -79,7 +79,7 @@ def shop_money(minor: int | None, locale: str | None = None) -> str:
     """An amount in the shop's currency (CURRENCY) as the active language writes it ("1 500,00 ₴" in uk): the one
     formatter of templates (the ``money`` filter), services and messages. A message formats it inside the
     customer's language (crm.locales.lazy_text), so it reads in theirs."""
-    language = locale or str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    language = locale or active_language()
     return format_money(minor, current_app.config["CURRENCY"], language)
 
 

@@ -6,16 +6,17 @@ rendered fragment is kept per (role, language, script root) for the life of the 
 while the app runs (the routes and catalogues are loaded at start)."""
 
 from flask import current_app, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
+
+from crm.locales import active_language
 
 _CACHE = "crm.navigation_links"
 _MOST = 64  # 4 roles x 4 languages x a mount point or two
 
 
 def navigation_links() -> Markup:
-    key = (current_user.role, str(get_locale()), request.script_root)
+    key = (current_user.role, active_language(), request.script_root)
     rendered = current_app.extensions.setdefault(_CACHE, {})
     html = rendered.get(key)
     if html is None:

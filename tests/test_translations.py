@@ -258,3 +258,26 @@ def test_a_receipt_prints_in_the_customers_language_or_the_one_chosen_at_print_t
     assert '<html lang="en"' in english and "UAH1,500.00" in english and "lang=ro" in english
     unknown = client.get(f"/orders/{order_id}/receipt?lang=xx").get_data(as_text=True)
     assert '<html lang="uk"' in unknown
+
+
+def test_the_active_language_is_get_locales_and_follows_force_locale(app):
+    """crm.locales.active_language reads Flask-Babel's kept locale directly: it must always give what get_locale
+    would, inside force_locale (a customer's message) and after it."""
+    from flask_babel import get_locale
+
+    from crm.locales import active_language
+    from crm.money import format_money, shop_money
+
+    assert active_language() == "en"  # outside any app
+    with app.test_request_context(headers={"Accept-Language": "ro"}):
+        first = active_language()
+        assert first == str(get_locale())
+        with force_locale("uk"):
+            assert active_language() == "uk" == str(get_locale())
+            assert shop_money(150_050) == format_money(150_050, app.config["CURRENCY"], "uk")
+            with force_locale("ro"):
+                assert active_language() == "ro"
+            assert active_language() == "uk"
+        assert active_language() == first == str(get_locale())
+    with app.app_context():
+        assert active_language() == str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
