@@ -264,6 +264,33 @@ def test_sales_list_and_receipt_statement_counts_do_not_grow(app, client, desk, 
         client, count_queries, f"/sales/{big}/paid")
 
 
+def test_the_sales_list_shows_each_sales_customer_order_and_cashier(app, client, desk):
+    with app_session(app) as session:
+        cashier = factories.staff(role=Role.FRONT_DESK, full_name="Olena Kasa")
+        customer = factories.customer(name="Taras <b>Bulba</b>")
+        order = factories.order(customer)
+        order.status = Status.READY.value
+        item = session.get(CatalogueItem, add_item("LIST-1", "Cable", 10000, on_hand=2))
+        numbers = []
+        for who, repair in ((customer, order), (None, None)):
+            sale = checkout.open_sale(session, actor=cashier, customer=who)
+            sale.repair_order_id = repair.id if repair else None
+            checkout.add_item(session, sale, item, 1)
+            numbers.append(checkout.checkout(session, sale.id, key=f"list-{sale.id}", tenders=[
+                pricing.Tender("card", 10000)], expected_total_minor=10000, actor=cashier, payment_methods=["card"],
+                number_prefix="S-").number)
+        order_number = order.number
+        open_bill = checkout.open_sale(session, actor=factories.staff(role=Role.FRONT_DESK, full_name="Ivan Kasa"),
+                                       customer=factories.customer(name="Open Bill Customer")).id
+    html = client.get("/sales").get_data(as_text=True)
+    started = re.search(rf'<tr>(?:(?!</tr>).)*?/sales/{open_bill}"', html, re.S).group(0)
+    assert "Open Bill Customer" in started and "Ivan Kasa" in started and "—" in started
+    rows = {number: re.search(rf'>{number}</a>.*?</tr>', html, re.S).group(0) for number in numbers}
+    assert "Taras &lt;b&gt;Bulba&lt;/b&gt;" in rows[numbers[0]] and order_number in rows[numbers[0]]
+    assert "Olena Kasa" in rows[numbers[0]] and "Olena Kasa" in rows[numbers[1]]
+    assert "Walk-in" in rows[numbers[1]] and "—" in rows[numbers[1]] and "100" in rows[numbers[1]]
+
+
 def test_a_sale_started_from_the_profile_belongs_to_the_customer_and_shows_there(app, client, desk, stock):
     with app_session(app):
         customer_id = factories.customer(name="Iryna Moroz").id
