@@ -262,6 +262,8 @@ def run(args) -> None:
     plan = scenarios(order_ids, order_numbers, customer_ids, recent_days, tokens)
     if args.reports_only:
         plan = REPORTS
+    if args.only:
+        plan = [scenario for scenario in plan if any(word in scenario.name for word in args.only)]
     print(f"{server}; rows: {counts}; {args.requests} requests per scenario")
     if args.explain:
         for scenario in plan:
@@ -272,10 +274,12 @@ def run(args) -> None:
     for scenario in plan:
         results.append(measure(clients[scenario.role], meter, scenario, args.requests))
         print(f"  {scenario.name}: p50 {results[-1]['p50_ms']} ms", flush=True)
-    if not args.reports_only:
+    if not (args.reports_only or args.only):
         results += measure_checkout(app, clients[Role.MANAGER], meter, args.requests, random.Random(args.seed),
                                     summary(nearest_rank))
     print_table(results)
+    if args.only:
+        return
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"results-{kind}.json"
     path.write_text(json.dumps({
@@ -295,6 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--explain", action="store_true", help="print the query plans instead of timing")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reports-only", action="store_true", help="only the manager's report pages")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="only the scenarios whose name contains TEXT (repeatable; no checkout, no results file)")
     args = parser.parse_args(argv)
     run(args)
 

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, case, or_, select, union
+from sqlalchemy import Row, bindparam, case, func, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from crm.auth.models import StaffUser
 from crm.customers.models import Customer
 from crm.customers.search import like_customer_ids, search_fragment
 from crm.loyalty.models import Account, Tier
@@ -19,23 +20,41 @@ QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, 
                   Status.IN_REPAIR)
 
 
-def _with_people(stmt):
-    return stmt.options(joinedload(RepairOrder.customer), joinedload(RepairOrder.technician))
+# The decision ("approved" / "declined") on the order's current quote version, None without one: one index
+# lookup per listed order (the pair is unique).
+_QUOTE_DECISION = (select(QuoteDecision.decision)
+                   .where(QuoteDecision.order_id == RepairOrder.id,
+                          QuoteDecision.quote_version == RepairOrder.quote_version)
+                   .correlate(RepairOrder).scalar_subquery())
+
+# What a row of the order lists (orders/_table.html) shows: rows of these, not ORM orders with their customer and
+# technician objects (loading 25 orders with two related objects each was a quarter of a list page).
+LIST_COLUMNS = (RepairOrder.id, RepairOrder.number, RepairOrder.priority, RepairOrder.status, RepairOrder.due_date,
+                RepairOrder.brand, RepairOrder.model, RepairOrder.customer_id, RepairOrder.technician_id,
+                Customer.name.label("customer_name"), Customer.phone.label("customer_phone"),
+                StaffUser.full_name.label("technician_name"), _QUOTE_DECISION.label("quote_decision"))
+
+
+def _with_people(stmt, *extra):
+    """``stmt`` (a select of orders with its filters, joins and order) reading the list's columns instead."""
+    return (stmt.with_only_columns(*LIST_COLUMNS, *extra)
+            .join(Customer, Customer.id == RepairOrder.customer_id)
+            .outerjoin(StaffUser, StaffUser.id == RepairOrder.technician_id))
 
 
 def _page(session: Session, stmt, page: int, per_page: int):
     return _rows(session, stmt, (max(page, 1) - 1) * per_page, per_page)
 
 
-def _rows(session: Session, stmt, offset: int, per_page: int):
-    rows = list(session.scalars(stmt.offset(offset).limit(per_page + 1)).unique())
+def _rows(session: Session, stmt, offset: int, per_page: int) -> tuple[list[Row], bool]:
+    rows = list(session.execute(stmt.offset(offset).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
 
 
 def technician_queue(session: Session, technician_id: int, *, page: int = 1, per_page: int = 25):
     """Open bench work for one technician: their orders and unassigned ones, most urgent first, then
     customers whose loyalty tier has queue priority, then own orders before unassigned, then earliest
-    due date (no date last), then oldest."""
+    due date (no date last), then oldest. Each row's ``vip`` says whether its customer's tier has queue priority."""
     vip = case((Tier.queue_priority.is_(True), 0), else_=1)
     stmt = (
         select(RepairOrder)
@@ -47,29 +66,8 @@ def technician_queue(session: Session, technician_id: int, *, page: int = 1, per
                   case((RepairOrder.technician_id == technician_id, 0), else_=1),
                   RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at)
     )
-    return _page(session, _with_people(stmt), page, per_page)
-
-
-def priority_customers(session: Session, customer_ids) -> set[int]:
-    """Which of these customers are in a tier with queue priority (one query for a whole page)."""
-    ids = set(customer_ids)
-    if not ids:
-        return set()
-    return set(session.scalars(select(Account.customer_id).join(Tier, Tier.id == Account.tier_id)
-                               .where(Account.customer_id.in_(ids), Tier.queue_priority.is_(True))))
-
-
-def quote_decisions(session: Session, orders) -> dict[int, str]:
-    """For a page of orders, the decision ("approved" / "declined") on each order's current quote version,
-    in one query; orders without one are absent."""
-    ids = {order.id for order in orders}
-    if not ids:
-        return {}
-    rows = session.execute(select(QuoteDecision.order_id, QuoteDecision.decision)
-                           .join(RepairOrder, (RepairOrder.id == QuoteDecision.order_id)
-                                 & (RepairOrder.quote_version == QuoteDecision.quote_version))
-                           .where(QuoteDecision.order_id.in_(ids)))
-    return {order_id: decision for order_id, decision in rows}
+    vip_column = func.coalesce(Tier.queue_priority, False).label("vip")
+    return _page(session, _with_people(stmt, vip_column), page, per_page)
 
 
 @dataclass
@@ -178,8 +176,8 @@ def _page_of_ids(session: Session, stmt, page: int, per_page: int):
     open-status list sorted before the join would join every open order's customer only to keep 25."""
     ids = (stmt.with_only_columns(RepairOrder.id).order_by(RepairOrder.id.desc())
            .offset((max(page, 1) - 1) * per_page).limit(per_page + 1).subquery("page"))
-    rows = list(session.scalars(_with_people(select(RepairOrder).join(ids, ids.c.id == RepairOrder.id)
-                                             .order_by(RepairOrder.id.desc()))).unique())
+    rows = list(session.execute(_with_people(select(RepairOrder).join(ids, ids.c.id == RepairOrder.id)
+                                             .order_by(RepairOrder.id.desc()))))
     return rows[:per_page], len(rows) > per_page
 
 

@@ -95,7 +95,6 @@ def index():
     orders, has_next = queries.list_orders(db.session, filters, tz=shop_tz(),
                                            page=page, per_page=current_app.config["PAGE_SIZE"])
     return render_template("orders/index.html", orders=orders, filters=filters, page=page, has_next=has_next,
-                           decisions=queries.quote_decisions(db.session, orders),
                            technicians=active_technicians(db.session), statuses=list(Status))
 
 
@@ -105,9 +104,7 @@ def queue():
     page = page_arg()
     orders, has_next = queries.technician_queue(db.session, current_user.id, page=page,
                                                 per_page=current_app.config["PAGE_SIZE"])
-    vip = queries.priority_customers(db.session, (o.customer_id for o in orders))
-    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next, vip=vip,
-                           decisions=queries.quote_decisions(db.session, orders))
+    return render_template("orders/queue.html", orders=orders, page=page, has_next=has_next)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from crm.auth.models import Role, StaffUser
 from crm.extensions import db
+from crm.loyalty import accounts
+from crm.loyalty.models import Tier
 from crm.money import MAX_AMOUNT_MINOR, format_amount_plain
 from crm.orders import service
 from crm.orders.models import OrderStatusChange, RepairOrder, RepairOrderLine
@@ -344,6 +346,31 @@ def test_queue_shows_own_and_unassigned_open_orders_urgent_first_then_own_then_d
     assert listed(html) == [n["unassigned_urgent"], n["own_high"], n["own_soon"], n["own_late"], n["own_no_due"],
                             n["unassigned_overdue"]]
     assert overdue_rows(html) == {n["unassigned_overdue"]}
+
+
+def _row_of(html: str, number: str) -> str:
+    return re.search(r'<tr class="[^"]*">\s*<td><a href="/orders/\d+">' + re.escape(number) + r"</a>.*?</tr>",
+                     html, re.S).group(0)
+
+
+def test_each_row_shows_the_customer_phone_device_technician_and_in_the_queue_the_vip_badge(app, client, auth):
+    me = auth.login("technician")
+    with app_session(app) as session:
+        gold = factories.customer(name="Olena <b>Gold</b>", phone="+380671234501")
+        accounts.enrol(session, gold).tier_id = session.scalar(select(Tier.id).where(Tier.name == "Gold"))
+        vip = factories.order(gold, technician_id=me, brand="Xiaomi", model="Redmi 9").number
+        plain = factories.order(factories.customer(name="Ivan Plain", phone="+380671234502")).number
+        name = session.get(StaffUser, me).full_name
+    queue = client.get("/orders/queue").get_data(as_text=True)
+    row = _row_of(queue, vip)
+    assert "Olena &lt;b&gt;Gold&lt;/b&gt;" in row and "VIP" in row and "Xiaomi Redmi 9" in row and name in row
+    assert "+380 67 123 4501" in row or "067 123 4501" in row
+    assert "VIP" not in _row_of(queue, plain) and "Unassigned" in _row_of(queue, plain)
+    auth.logout()
+    auth.login("front_desk")
+    listing = client.get("/orders").get_data(as_text=True)
+    assert "Olena &lt;b&gt;Gold&lt;/b&gt;" in _row_of(listing, vip) and name in _row_of(listing, vip)
+    assert "VIP" not in listing and "Ivan Plain" in _row_of(listing, plain)
 
 
 def test_ready_and_closed_orders_are_never_marked_overdue(app, client, desk):
