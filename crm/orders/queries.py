@@ -42,32 +42,38 @@ def _with_people(stmt, *extra):
             .outerjoin(StaffUser, StaffUser.id == RepairOrder.technician_id))
 
 
-def _page(session: Session, stmt, page: int, per_page: int):
-    return _rows(session, stmt, (max(page, 1) - 1) * per_page, per_page)
-
-
 def _rows(session: Session, stmt, offset: int, per_page: int) -> tuple[list[Row], bool]:
     rows = list(session.execute(stmt.offset(offset).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
 
 
-def technician_queue(session: Session, technician_id: int, *, page: int = 1, per_page: int = 25):
-    """Open bench work for one technician: their orders and unassigned ones, most urgent first, then
-    customers whose loyalty tier has queue priority, then own orders before unassigned, then earliest
-    due date (no date last), then oldest. Each row's ``vip`` says whether its customer's tier has queue priority."""
-    vip = case((Tier.queue_priority.is_(True), 0), else_=1)
+def _queue_statement():
+    technician_id = bindparam("technician_id")
     stmt = (
         select(RepairOrder)
         .outerjoin(Account, Account.customer_id == RepairOrder.customer_id)
         .outerjoin(Tier, Tier.id == Account.tier_id)
         .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
                or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
-        .order_by(RepairOrder.priority.desc(), vip,
+        .order_by(RepairOrder.priority.desc(), case((Tier.queue_priority.is_(True), 0), else_=1),
                   case((RepairOrder.technician_id == technician_id, 0), else_=1),
                   RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at)
     )
-    vip_column = func.coalesce(Tier.queue_priority, False).label("vip")
-    return _page(session, _with_people(stmt, vip_column), page, per_page)
+    vip = func.coalesce(Tier.queue_priority, False).label("vip")
+    return _with_people(stmt, vip).offset(bindparam("offset")).limit(bindparam("limit"))
+
+
+# Built once, like the other statements of every visit: building it and its cache key cost more than running it.
+_QUEUE = _queue_statement()
+
+
+def technician_queue(session: Session, technician_id: int, *, page: int = 1, per_page: int = 25):
+    """Open bench work for one technician: their orders and unassigned ones, most urgent first, then
+    customers whose loyalty tier has queue priority, then own orders before unassigned, then earliest
+    due date (no date last), then oldest. Each row's ``vip`` says whether its customer's tier has queue priority."""
+    rows = list(session.execute(_QUEUE, {"technician_id": technician_id, "offset": (max(page, 1) - 1) * per_page,
+                                         "limit": per_page + 1}))
+    return rows[:per_page], len(rows) > per_page
 
 
 @dataclass

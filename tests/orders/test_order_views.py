@@ -491,8 +491,9 @@ def test_order_list_statement_count_does_not_grow_with_orders(app, client, desk,
     few = statements_for(client, count_queries, "/orders")
     add_orders(app, 22)
     assert statements_for(client, count_queries, "/orders") == few
-    assert statements_for(client, count_queries, "/orders?q=olena&status=open") <= few + 1
-    assert few <= 5
+    # A text search may first try the newest orders alone (crm.orders.queries._newest_matching): two more at most.
+    assert statements_for(client, count_queries, "/orders?q=olena&status=open") <= few + 2
+    assert few <= 4
 
 
 def test_queue_statement_count_does_not_grow_with_orders(app, client, auth, count_queries):
@@ -502,7 +503,7 @@ def test_queue_statement_count_does_not_grow_with_orders(app, client, auth, coun
     add_orders(app, 22, technician_id=me)
     assert len(listed(client.get("/orders/queue").get_data(as_text=True))) == 25
     assert statements_for(client, count_queries, "/orders/queue") == few
-    assert few <= 4
+    assert few <= 3
 
 
 def test_order_detail_statement_count_does_not_grow_with_lines_and_history(app, client, desk, count_queries):
