@@ -11,10 +11,12 @@ typed, already cleaned and case-folded (or reduced to its digits) by the caller.
   with the fragment are read from the index's vocabulary and OR-ed into one MATCH. The indexed values end
   with two U+0001 characters, so every occurrence of a short fragment begins one of them.
 
-PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes.
+PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes. There each
+order also holds a copy of its customer's search_text (migration 0022, kept by triggers, not in the model:
+`order_customer_text()`), so the order search reads one table.
 """
 
-from sqlalchemy import Integer, column, func, literal_column, select, table, text
+from sqlalchemy import Integer, String, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 # The newest rows a one- or two-character fragment is first looked for in (a cheap, bounded LIKE scan).
@@ -26,6 +28,24 @@ FTS_TABLES = ("customers_customer_fts", "orders_repair_order_fts")
 def is_search_index_table(name: str) -> bool:
     """The FTS tables, their vocabularies and FTS5's shadow tables (…_data, _idx, _docsize, _config)."""
     return any(name == fts or name.startswith(fts + "_") for fts in FTS_TABLES)
+
+
+# PostgreSQL's copy of each order's customer search_text and its trigram index (migration 0022).
+_ORDER_CUSTOMER_TEXT = "customer_search_text"
+_PG_ONLY = {("column", _ORDER_CUSTOMER_TEXT), ("index", "ix_orders_repair_order_customer_search_text_trgm")}
+
+
+def is_search_index_object(name: str, type_: str, parent_names) -> bool:
+    """What the migrations create for the search beside the models (Alembic's comparison leaves them out): the
+    FTS tables on SQLite, the orders' copy of their customer's text on PostgreSQL."""
+    if type_ == "table":
+        return is_search_index_table(name)
+    return (type_, name) in _PG_ONLY and (parent_names or {}).get("table_name") == "orders_repair_order"
+
+
+def order_customer_text(orders_table):
+    """The orders' copy of their customer's search_text (PostgreSQL only), as a column of ``orders_table``."""
+    return column(_ORDER_CUSTOMER_TEXT, String, _selectable=orders_table)
 
 
 def uses_fts(session: Session) -> bool:

@@ -53,9 +53,9 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_name(name, type_, parent_names):
-    from crm.search_index import is_search_index_table
+    from crm.search_index import is_search_index_object
 
-    return not (type_ == "table" and is_search_index_table(name))
+    return not is_search_index_object(name, type_, parent_names)
 
 
 def run_migrations_offline():

@@ -12,11 +12,11 @@ from flask_migrate import downgrade, upgrade
 
 from crm import create_app
 from crm.extensions import db, migrate
-from crm.search_index import is_search_index_table
+from crm.search_index import is_search_index_object, is_search_index_table
 
 
 def _not_search_index(name, type_, parent_names) -> bool:
-    return not (type_ == "table" and is_search_index_table(name))
+    return not is_search_index_object(name, type_, parent_names)
 
 
 def schema_differences(engine, metadata) -> list:

@@ -189,7 +189,7 @@ def test_a_short_fragment_is_found_beyond_the_newest_window(session, monkeypatch
 
 def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
     """SQLite: the FTS5 tables, their vocabularies and the six triggers. PostgreSQL: none of them, its searches
-    use the pg_trgm GIN indexes of 0001."""
+    use the pg_trgm GIN indexes of 0001, and the orders' copy of the customer text (0022) with its two triggers."""
     if search_index.uses_fts(session):
         names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE name LIKE '%_fts%'")))
         assert {"customers_customer_fts", "orders_repair_order_fts", "customers_customer_fts_terms",
@@ -200,7 +200,10 @@ def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
         assert not session.scalars(text("SELECT table_name FROM information_schema.tables "
                                         "WHERE table_name LIKE '%\\_fts%'")).all()
         indexes = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%gin_trgm_ops%'")))
-        assert {"ix_customers_customer_search_text_trgm", "ix_orders_repair_order_search_text_trgm"} <= indexes
+        assert {"ix_customers_customer_search_text_trgm", "ix_orders_repair_order_search_text_trgm",
+                "ix_orders_repair_order_customer_search_text_trgm"} <= indexes
+        triggers = set(session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+        assert {"orders_repair_order_customer_text", "customers_customer_text_to_orders"} <= triggers
 
 
 def test_a_search_is_a_fixed_number_of_statements(session, make, count_queries):
