@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, CONFIGS, settings_problems
-from crm import security_headers
+from crm import form_rendering, security_headers
 from crm.database import configure_engine, sqlite_write_intent
 from crm.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 from crm.locales import active_language, install_template_gettext, interface_language, language_choices
@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=interface_language)
     install_template_gettext(app)
+    form_rendering.install()
     limiter.init_app(app)
     bootstrap.init_app(app)
 

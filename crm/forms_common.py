@@ -7,6 +7,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, ValidationError
 
+from crm.form_rendering import WTFORMS_MESSAGES
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, format_amount_plain, parse_amount
 from crm.numbers import integer
@@ -112,6 +113,10 @@ def choices(pairs) -> list[SelectChoice]:
 
 class CrmForm(FlaskForm):
     """The base of every form: text with control characters is refused at its field."""
+
+    class Meta:
+        def get_translations(self, form):
+            return WTFORMS_MESSAGES  # WTForms' messages, its catalogue loaded once per language
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
