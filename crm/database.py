@@ -61,6 +61,8 @@ def configure_engine(engine: Engine) -> None:
     ``BEGIN IMMEDIATE`` ourselves, which takes the write lock at the start of every transaction that
     may write. Read-only requests get a plain deferred ``BEGIN`` (a WAL snapshot, no lock).
     """
+    if engine.dialect.name == "postgresql":
+        _keep_prepared_statements(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -77,3 +79,42 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+
+
+_WROTE = "crm.transaction_wrote"
+_READ_ONLY = ("SELECT", "SET LOCAL")  # a transaction's own setting (crm.search_index) ends with it either way
+
+
+def _keep_prepared_statements(engine: Engine) -> None:
+    """End a PostgreSQL transaction that only read with COMMIT instead of ROLLBACK.
+
+    psycopg prepares a statement on the server once a connection has run it five times (no parsing, and
+    PostgreSQL's cached plan, from then on), but it forgets every prepared statement on ROLLBACK. Flask-
+    SQLAlchemy ends each request's transaction with a rollback, so nothing was ever prepared: every request
+    paid for parsing and planning each statement again. For a transaction that ran nothing but SELECTs,
+    COMMIT and ROLLBACK do the same (locks taken by FOR UPDATE are released either way), so such a
+    transaction is committed here; psycopg's rollback then finds no transaction and keeps its statements.
+    A SET LOCAL counts as reading (the setting ends with the transaction either way). Anything else (a write, a
+    savepoint, a statement that failed) still ends with a real ROLLBACK."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.lstrip()[:9].upper().startswith(_READ_ONLY):
+            connection.info[_WROTE] = True
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        if context.connection is not None:
+            context.connection.info[_WROTE] = True
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        if connection.info.pop(_WROTE, True):
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.info.transaction_status == dbapi_connection.info.transaction_status.INTRANS:
+            dbapi_connection.commit()
