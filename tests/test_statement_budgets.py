@@ -6,6 +6,7 @@ section that runs a statement per row, or one more statement per section, shows 
 import re
 
 import pytest
+from sqlalchemy import event
 
 from crm.auth.models import Role
 from crm.catalogue.models import CatalogueItem
@@ -113,10 +114,24 @@ def test_the_payment_with_points_keeps_its_budget(app, client, count_queries, me
     total = int(values["expected_total"])
     form = {"csrf_token": values["csrf_token"], "key": values["key"], "expected_total": values["expected_total"],
             "loyalty_points": values["loyalty_points"], "loyalty_coupon": "", "pay_0": f"{total / 100:.2f}"}
-    with count_queries() as counter:
-        response = client.post(f"/sales/{member_cart}/pay", data=form)
+    savepoints = []
+
+    def note_savepoint(_conn, _cursor, statement, *_):
+        if statement.startswith(("SAVEPOINT", "RELEASE")):
+            savepoints.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note_savepoint)
+    try:
+        with count_queries() as counter:
+            response = client.post(f"/sales/{member_cart}/pay", data=form)
+    finally:
+        event.remove(engine, "before_cursor_execute", note_savepoint)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/sales/{member_cart}/paid")
     assert counter.count <= CHECKOUT_BUDGET, "\n".join(counter.statements)
+    # Its ledger entries are keyed by the sale it holds locked: they are written without a savepoint each.
+    assert savepoints == []
     with app.app_context():
         sale = db.session.get(Sale, member_cart)
         assert sale.points_redeemed == int(values["loyalty_points"]) and sale.points_earned > 0

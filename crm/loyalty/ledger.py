@@ -68,9 +68,17 @@ def _replay(existing: LedgerEntry, kind: str, points: int) -> LedgerEntry:
     return existing
 
 
-def _post(session: Session, account: Account, entry: LedgerEntry) -> LedgerEntry:
+def _post(session: Session, account: Account, entry: LedgerEntry, *, new_key: bool = False) -> LedgerEntry:
     """Write an entry inside a savepoint: if another transaction committed the same key first, the
-    UNIQUE constraint refuses ours and that entry is returned instead."""
+    UNIQUE constraint refuses ours and that entry is returned instead.
+
+    ``new_key``: the caller holds the lock of what the key names and knows it was never posted, so no other
+    transaction can post it: the entry is written without a savepoint (two statements fewer). Were a second
+    entry with the key ever written, the UNIQUE constraint would fail the caller's whole transaction."""
+    if new_key:
+        session.add(entry)
+        session.flush()
+        return entry
     try:
         with session.begin_nested():
             session.add(entry)
@@ -90,7 +98,7 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
 
     ``new_key``: the caller holds the lock of what ``key`` names and knows it was never posted (a checkout
     under its sale's lock), so the look for an earlier entry is skipped; the UNIQUE key still refuses a
-    second one (_post returns the first)."""
+    second one (the caller's transaction fails)."""
     now = now or utcnow()
     if kind not in CREDIT_KINDS:
         raise ValueError(f"{kind} does not credit points")
@@ -104,7 +112,7 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
                         expires_at=expiry_for(now, expiry_months), balance_after=account.balance + points,
                         reason=reason[:500], reference=reference[:64], idempotency_key=key,
                         author_id=actor.id if actor else None, created_at=now)
-    posted = _post(session, account, entry)
+    posted = _post(session, account, entry, new_key=new_key)
     if posted is entry:
         _expired_in_transaction(session).difference_update(
             {pair for pair in _expired_in_transaction(session) if pair[0] == account.customer_id})
@@ -114,14 +122,23 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
     return posted
 
 
-def open_lots(session: Session, customer_id: int, now: datetime) -> list[LedgerEntry]:
-    """Lots with points left that have not expired, in the order they are spent."""
+def _lots_with_points(session: Session, customer_id: int) -> list[LedgerEntry]:
+    """Every lot with points left, due or not, in the order they are spent (the due ones first)."""
     return list(session.scalars(
         select(LedgerEntry).where(LedgerEntry.customer_id == customer_id, LedgerEntry.remaining > 0)
-        .where((LedgerEntry.expires_at.is_(None)) | (LedgerEntry.expires_at > now))
         .order_by(LedgerEntry.expires_at.is_(None), LedgerEntry.expires_at, LedgerEntry.id)
         .execution_options(populate_existing=True)
     ))
+
+
+def open_lots(session: Session, customer_id: int, now: datetime) -> list[LedgerEntry]:
+    """Lots with points left that have not expired, in the order they are spent. Right after expire_due in the
+    same transaction (the account locked, no lot added since) these are the lots it read: no second read."""
+    pair = (customer_id, now)
+    known = session.info.get(_OPEN_LOTS, {}).get(pair)
+    if known is not None and pair in _expired_in_transaction(session):
+        return [lot for lot in known if lot.remaining > 0]
+    return [lot for lot in _lots_with_points(session, customer_id) if lot.expires_at is None or lot.expires_at > now]
 
 
 def debit(session: Session, account: Account, kind: str, points: int, *, key: str, reason: str = "",
@@ -147,7 +164,7 @@ def debit(session: Session, account: Account, kind: str, points: int, *, key: st
     entry = LedgerEntry(customer_id=account.customer_id, kind=kind, points=-points, remaining=None,
                         balance_after=account.balance - points, reason=reason[:500], reference=reference[:64],
                         idempotency_key=key, author_id=actor.id if actor else None, created_at=now)
-    posted = _post(session, account, entry)
+    posted = _post(session, account, entry, new_key=new_key)
     if posted is not entry:
         return posted
     _take_from_lots(session, entry, lots, points)
@@ -178,6 +195,8 @@ def _take_from_lots(session: Session, entry: LedgerEntry, lots: list[LedgerEntry
 # (customer_id, now) pairs whose due lots this transaction has already expired: the account is locked and
 # nothing added since (credit forgets the pair) can be due, so a checkout's debit and credit do not look again.
 _EXPIRED = "crm.loyalty.expired"
+# (customer_id, now) -> the lots expire_due read that were not due: open_lots' answer while the pair is in _EXPIRED.
+_OPEN_LOTS = "crm.loyalty.open_lots"
 
 
 def _expired_in_transaction(session: Session) -> set:
@@ -188,6 +207,7 @@ def _expired_in_transaction(session: Session) -> set:
 def _forget_expired(session, transaction):
     if transaction.parent is None:  # the transaction itself ends, not a savepoint in it
         session.info.pop(_EXPIRED, None)
+        session.info.pop(_OPEN_LOTS, None)
 
 
 def expire_due(session: Session, account: Account, *, now: datetime | None = None) -> list[LedgerEntry]:
@@ -198,11 +218,9 @@ def expire_due(session: Session, account: Account, *, now: datetime | None = Non
     if (account.customer_id, now) in done:
         return []
     done.add((account.customer_id, now))
-    due = list(session.scalars(
-        select(LedgerEntry).where(LedgerEntry.customer_id == account.customer_id, LedgerEntry.remaining > 0,
-                                  LedgerEntry.expires_at <= now)
-        .order_by(LedgerEntry.expires_at, LedgerEntry.id).execution_options(populate_existing=True)
-    ))
+    lots = _lots_with_points(session, account.customer_id)
+    due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
+    session.info.setdefault(_OPEN_LOTS, {})[(account.customer_id, now)] = lots[len(due):]
     entries = []
     for lot in due:
         left = lot.remaining
