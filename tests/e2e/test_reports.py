@@ -31,6 +31,14 @@ def _seed(app):
         db.session.remove()
 
 
+# The charts are drawn once the deferred scripts ran and a frame was painted (on a busy machine, after the headings
+# are already there): waited for, then checked one by one below.
+CHARTS_READY_JS = """() => typeof Chart !== 'undefined'
+  && [...document.querySelectorAll('canvas[data-chart]')].every(canvas => {
+    const blank = document.createElement('canvas');
+    blank.width = canvas.width; blank.height = canvas.height;
+    return Chart.getChart(canvas) && canvas.toDataURL() !== blank.toDataURL();
+  })"""
 CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('canvas[data-chart]')].map(canvas => {
   const blank = document.createElement('canvas');
   blank.width = canvas.width; blank.height = canvas.height;
@@ -48,6 +56,7 @@ def test_the_manager_lands_on_the_dashboard_switches_to_last_month_and_downloads
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
+    page.wait_for_function(CHARTS_READY_JS)
     charts = page.evaluate(CHARTS_DRAWN_JS)
     assert [c["key"] for c in charts] == ["revenue", "points", "tiers", "new_members"]
     assert all(c["chart"] and c["width"] > 0 and c["height"] > 0 and c["drawn"] for c in charts), charts
