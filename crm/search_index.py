@@ -13,10 +13,13 @@ typed, already cleaned and case-folded (or reduced to its digits) by the caller.
 
 PostgreSQL keeps LIKE over its pg_trgm GIN indexes; `uses_fts` says which path a session takes. There each
 order also holds a copy of its customer's search_text (migration 0022, kept by triggers, not in the model:
-`order_customer_text()`), so the order search reads one table.
+`order_customer_text()`), so the order search reads one table, and a one- or two-character fragment, which pg_trgm
+cannot index, is found through the index of every character and pair of characters (0023,
+`short_fragment_match()`).
 """
 
-from sqlalchemy import Integer, String, column, func, literal_column, select, table, text
+from sqlalchemy import Integer, String, Text, column, func, literal, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 # The newest rows a one- or two-character fragment is first looked for in (a cheap, bounded LIKE scan).
@@ -30,17 +33,48 @@ def is_search_index_table(name: str) -> bool:
     return any(name == fts or name.startswith(fts + "_") for fts in FTS_TABLES)
 
 
-# PostgreSQL's copy of each order's customer search_text and its trigram index (migration 0022).
+# PostgreSQL's copy of each order's customer search_text and its trigram index (migration 0022), and the indexes of
+# every character and pair of characters of the texts (0023), by table.
 _ORDER_CUSTOMER_TEXT = "customer_search_text"
-_PG_ONLY = {("column", _ORDER_CUSTOMER_TEXT), ("index", "ix_orders_repair_order_customer_search_text_trgm")}
+_PG_ONLY = {
+    ("column", _ORDER_CUSTOMER_TEXT, "orders_repair_order"),
+    ("index", "ix_orders_repair_order_customer_search_text_trgm", "orders_repair_order"),
+    ("index", "ix_orders_repair_order_search_text_short", "orders_repair_order"),
+    ("index", "ix_orders_repair_order_customer_search_text_short", "orders_repair_order"),
+    ("index", "ix_customers_customer_search_text_short", "customers_customer"),
+}
 
 
 def is_search_index_object(name: str, type_: str, parent_names) -> bool:
     """What the migrations create for the search beside the models (Alembic's comparison leaves them out): the
-    FTS tables on SQLite, the orders' copy of their customer's text on PostgreSQL."""
+    FTS tables on SQLite; on PostgreSQL the orders' copy of their customer's text and the short-fragment indexes."""
     if type_ == "table":
         return is_search_index_table(name)
-    return (type_, name) in _PG_ONLY and (parent_names or {}).get("table_name") == "orders_repair_order"
+    return (type_, name, (parent_names or {}).get("table_name")) in _PG_ONLY
+
+
+_CUSTOM_PLANS = "crm.search.custom_plans"  # connection.info: the transaction told to plan each statement anew
+
+
+def plan_for_the_fragment(session: Session) -> None:
+    """PostgreSQL: the rest of this transaction plans each statement for its own values. psycopg prepares a
+    statement run often, and after a few runs PostgreSQL may keep one generic plan for every value; for a search
+    the right plan depends on how common the fragment is (the newest rows for a common one, an index for a rare
+    one), and a generic plan chosen for a common fragment read every row for a rare one (1.4 s at 100k). Once a
+    transaction (SET LOCAL ends with it)."""
+    connection = session.connection()
+    transaction = connection.get_transaction()
+    if connection.info.get(_CUSTOM_PLANS) is not transaction:
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        connection.info[_CUSTOM_PLANS] = transaction
+
+
+def short_fragment_match(text_column, fragment: str):
+    """PostgreSQL, a fragment of one or two characters: the text holds it, as the GIN index of migration 0023 on
+    crm_short_grams(text) answers (the text's characters and pairs of characters contain the fragment exactly when
+    the text does). Added to the LIKE, not instead of it: where the planner walks the newest rows for a common
+    fragment, the cheap LIKE is checked first and the function runs only for the rows that match."""
+    return func.crm_short_grams(text_column, type_=ARRAY(Text)).contains(literal([fragment], ARRAY(Text)))
 
 
 def order_customer_text(orders_table):

@@ -204,6 +204,30 @@ def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
                 "ix_orders_repair_order_customer_search_text_trgm"} <= indexes
         triggers = set(session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
         assert {"orders_repair_order_customer_text", "customers_customer_text_to_orders"} <= triggers
+        short = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%crm_short_grams%'")))
+        assert short == {"ix_customers_customer_search_text_short", "ix_orders_repair_order_search_text_short",
+                         "ix_orders_repair_order_customer_search_text_short"}
+
+
+@pytest.mark.parametrize("value, grams", [("ab", {"a", "b", "ab"}), ("ț0ț", {"ț", "0", "ț0", "0ț"}),
+                                          ("a", {"a"}), ("", {""})])
+def test_the_short_fragment_index_holds_every_character_and_pair(session, value, grams):
+    if search_index.uses_fts(session):
+        pytest.skip("PostgreSQL's index (migration 0023)")
+    assert set(session.scalar(text("SELECT crm_short_grams(:v)"), {"v": value})) == grams
+
+
+def test_a_search_on_postgresql_is_planned_for_its_own_fragment(session, make):
+    if search_index.uses_fts(session):
+        pytest.skip("PostgreSQL's plans")
+    make.order(make.customer(name="Olena Shevchenko"))
+    session.commit()
+    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    search_customers(session, "q")
+    list_orders(session, OrderFilters(text="q"), tz=None)
+    assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    session.commit()  # SET LOCAL: the next transaction plans as usual again
+    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
 def test_a_search_is_a_fixed_number_of_statements(session, make, count_queries):

@@ -11,11 +11,19 @@ SQLite answers from the FTS5 trigram index (crm.search_index), PostgreSQL from L
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from crm.customers.models import Customer
-from crm.search_index import like_pattern, match_expression, matching_rowids, uses_fts, window_ids
+from crm.search_index import (
+    like_pattern,
+    match_expression,
+    matching_rowids,
+    plan_for_the_fragment,
+    short_fragment_match,
+    uses_fts,
+    window_ids,
+)
 from crm.text import CONTROL_CHARACTERS
 
 _PHONE_LIKE = re.compile(r"^[\d\s+()./-]+$")
@@ -72,7 +80,10 @@ def search_customers(session: Session, query: str, *, page: int = 1, per_page: i
         rows = _page(session, select(Customer).order_by(Customer.id.desc()), offset, limit)
     elif uses_fts(session):
         rows = _fts_page(session, fragment, offset, limit)
-    else:
-        rows = _page(session, select(Customer).where(Customer.search_text.like(like_pattern(fragment), escape="\\"))
-                     .order_by(Customer.id.desc()), offset, limit)
+    else:  # PostgreSQL: the trigram index, or for one or two characters the index of 0023
+        plan_for_the_fragment(session)
+        matches = Customer.search_text.like(like_pattern(fragment), escape="\\")
+        if len(fragment) < 3:
+            matches = and_(matches, short_fragment_match(Customer.search_text, fragment))
+        rows = _page(session, select(Customer).where(matches).order_by(Customer.id.desc()), offset, limit)
     return rows[:per_page], len(rows) > per_page

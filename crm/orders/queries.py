@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, bindparam, case, func, or_, select
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.auth.models import StaffUser
@@ -13,7 +13,16 @@ from crm.loyalty.models import Account, Tier
 from crm.numbers import whole_number
 from crm.orders.models import OrderStatusChange, QuoteDecision, RepairOrder
 from crm.orders.status import Status
-from crm.search_index import like_pattern, match_expression, matching_rowids, order_customer_text, uses_fts, window_ids
+from crm.search_index import (
+    like_pattern,
+    match_expression,
+    matching_rowids,
+    order_customer_text,
+    plan_for_the_fragment,
+    short_fragment_match,
+    uses_fts,
+    window_ids,
+)
 from crm.shop_time import day_bounds_utc
 
 QUEUE_STATUSES = (Status.RECEIVED, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.AWAITING_PARTS,
@@ -155,8 +164,12 @@ def _text_page_trgm(session: Session, stmt, fragment: str, offset: int, per_page
     customer's is copied there), newest first: a BitmapOr of the two trigram indexes for a rare fragment, the
     primary key backwards for a common one, without a join either way (a UNION with the customers' index joined
     every order of every matching customer, or looked each customer up along the newest orders: 10-25 ms)."""
+    plan_for_the_fragment(session)
     pattern = like_pattern(fragment)
     matches = or_(RepairOrder.search_text.like(pattern, escape="\\"), _CUSTOMER_TEXT.like(pattern, escape="\\"))
+    if len(fragment) < 3:  # pg_trgm cannot index it: a BitmapOr of the two indexes of 0023 instead
+        matches = and_(matches, or_(short_fragment_match(RepairOrder.search_text, fragment),
+                                    short_fragment_match(_CUSTOMER_TEXT, fragment)))
     return _newest_of(session, stmt.where(matches), offset, per_page)
 
 
