@@ -57,21 +57,27 @@ def _rows(session: Session, stmt, offset: int, per_page: int) -> tuple[list[Row]
 
 
 def _queue_statement():
+    """The queue's page: the ids in queue order first, from the open orders and their tier's priority alone, then the
+    people and the quote decision of those rows only (every open order's columns were built before the sort:
+    25 ms at 3,000 open orders). The id ends the order so that pages never share or skip a row."""
     technician_id = bindparam("technician_id")
     # The tier's queue priority looked up per queued order (an index lookup each): an outer join to the loyalty
     # accounts made PostgreSQL hash every account to keep a few hundred orders (17 of 20 ms at 40k members).
     vip = func.coalesce(select(Tier.queue_priority).join(Account, Account.tier_id == Tier.id)
                         .where(Account.customer_id == RepairOrder.customer_id)
-                        .correlate(RepairOrder).scalar_subquery(), False).label("vip")
-    stmt = (
-        select(RepairOrder)
-        .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
-               or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
-        .order_by(RepairOrder.priority.desc(), vip.desc(),
-                  case((RepairOrder.technician_id == technician_id, 0), else_=1),
-                  RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at)
-    )
-    return _with_people(stmt, vip).offset(bindparam("offset")).limit(bindparam("limit"))
+                        .correlate(RepairOrder).scalar_subquery(), False)
+
+    def queue_order(vip_flag):
+        return (RepairOrder.priority.desc(), vip_flag.desc(),
+                case((RepairOrder.technician_id == technician_id, 0), else_=1),
+                RepairOrder.due_date.is_(None), RepairOrder.due_date, RepairOrder.created_at, RepairOrder.id)
+
+    page = (select(RepairOrder.id, vip.label("vip"))
+            .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
+                   or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
+            .order_by(*queue_order(vip)).offset(bindparam("offset")).limit(bindparam("limit")).subquery("page"))
+    return _with_people(select(RepairOrder).join(page, page.c.id == RepairOrder.id), page.c.vip.label("vip")) \
+        .order_by(*queue_order(page.c.vip))
 
 
 # Built once, like the other statements of every visit: building it and its cache key cost more than running it.

@@ -25,3 +25,21 @@ def test_vip_customers_come_after_urgent_orders_and_before_the_rest(session):
 
     assert [o.id for o in orders] == [urgent.id, vip.id, plain.id]
     assert [o.vip for o in orders] == [False, True, False]  # the VIP badge
+
+
+def test_pages_of_orders_that_tie_on_every_key_neither_share_nor_skip_a_row(session):
+    """Same priority, no due date, one intake time: the order id settles the order, so page 2 goes on where page
+    1 stopped."""
+    technician = staff_member(session, Role.TECHNICIAN)
+    customer = factories.customer()
+    orders = [factories.order(customer, technician_id=technician.id) for _ in range(7)]
+    same_time = orders[0].created_at
+    for order in orders:
+        order.created_at = same_time
+    session.flush()
+
+    pages = [queries.technician_queue(session, technician.id, page=n, per_page=3) for n in (1, 2, 3)]
+
+    seen = [row.id for rows, _ in pages for row in rows]
+    assert seen == sorted(o.id for o in orders)
+    assert [has_next for _, has_next in pages] == [True, True, False]
