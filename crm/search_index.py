@@ -60,8 +60,8 @@ def plan_for_the_fragment(session: Session) -> None:
     """PostgreSQL: the rest of this transaction plans each statement for its own values. psycopg prepares a
     statement run often, and after a few runs PostgreSQL may keep one generic plan for every value; for a search
     the right plan depends on how common the fragment is (the newest rows for a common one, an index for a rare
-    one), and a generic plan chosen for a common fragment read every row for a rare one (1.4 s at 100k). Once a
-    transaction (SET LOCAL ends with it)."""
+    one): the generic plan PostgreSQL settled on for the customer search rechecked every row holding a common
+    fragment (1.4 s at 100k). Once a transaction (SET LOCAL ends with it)."""
     connection = session.connection()
     transaction = connection.get_transaction()
     if connection.info.get(_CUSTOM_PLANS) is not transaction:

@@ -76,8 +76,8 @@ def _queue_statement():
             .where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES]),
                    or_(RepairOrder.technician_id == technician_id, RepairOrder.technician_id.is_(None)))
             .order_by(*queue_order(vip)).offset(bindparam("offset")).limit(bindparam("limit")).subquery("page"))
-    return _with_people(select(RepairOrder).join(page, page.c.id == RepairOrder.id), page.c.vip.label("vip")) \
-        .order_by(*queue_order(page.c.vip))
+    rows = _with_people(select(RepairOrder).join(page, page.c.id == RepairOrder.id), page.c.vip.label("vip"))
+    return rows.order_by(*queue_order(page.c.vip))
 
 
 # Built once, like the other statements of every visit: building it and its cache key cost more than running it.
