@@ -209,6 +209,18 @@ def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
                          "ix_orders_repair_order_customer_search_text_short"}
 
 
+def test_the_search_texts_keep_finer_statistics_on_postgresql(session):
+    """1,000 histogram entries (migration 0024): the planner then sees how common a fragment of 1 % is."""
+    if search_index.uses_fts(session):
+        pytest.skip("PostgreSQL's planner statistics")
+    targets = dict(session.execute(text(
+        "SELECT attrelid::regclass::text || '.' || attname, attstattarget FROM pg_attribute "
+        "WHERE attname IN ('search_text', 'customer_search_text') "
+        "AND attrelid IN ('customers_customer'::regclass, 'orders_repair_order'::regclass)")).all())
+    assert targets == {"customers_customer.search_text": 1000, "orders_repair_order.search_text": 1000,
+                       "orders_repair_order.customer_search_text": 1000}
+
+
 @pytest.mark.parametrize("value, grams", [("ab", {"a", "b", "ab"}), ("ț0ț", {"ț", "0", "ț0", "0ț"}),
                                           ("a", {"a"}), ("", {""})])
 def test_the_short_fragment_index_holds_every_character_and_pair(session, value, grams):
