@@ -1,5 +1,6 @@
-"""crm.database on PostgreSQL: a transaction that only read ends with COMMIT, so psycopg keeps the statements it
-prepared; one that wrote, took a savepoint or failed is still rolled back."""
+"""crm.database: on PostgreSQL a transaction that only read ends with COMMIT, so psycopg keeps the statements it
+prepared (on SQLite it still ends with a rollback); on both, one that wrote, took a savepoint or failed is rolled
+back."""
 
 import pytest
 from sqlalchemy import event, select, text
@@ -9,7 +10,6 @@ from crm.extensions import db
 from tests import factories
 from tests.conftest import IS_POSTGRES
 
-pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="psycopg's prepared statements: PostgreSQL only")
 
 def _prepared(conn) -> list[str]:
     return list(conn.scalars(text("SELECT statement FROM pg_prepared_statements")))
@@ -22,10 +22,21 @@ def _read_transactions(conn, times: int) -> None:
 
 
 def test_statements_stay_prepared_across_read_only_transactions(app_ctx):
-    with db.engine.connect() as conn:
-        _read_transactions(conn, 6)  # psycopg prepares a statement on its fifth run
-        assert any("customers_customer.phone" in s for s in _prepared(conn))
-        conn.rollback()
+    commits = []
+
+    def note_commit(connection):
+        commits.append(connection)
+
+    event.listen(db.engine, "commit", note_commit)
+    try:
+        with db.engine.connect() as conn:
+            _read_transactions(conn, 6)  # psycopg prepares a statement on its fifth run
+            if IS_POSTGRES:
+                assert any("customers_customer.phone" in s for s in _prepared(conn))
+            conn.rollback()
+    finally:
+        event.remove(db.engine, "commit", note_commit)
+    assert commits == []  # asked to roll back: SQLAlchemy itself never commits (the COMMIT is psycopg's, below it)
 
 
 def test_read_only_requests_leave_their_statements_prepared(app, auth):
@@ -52,6 +63,9 @@ def test_read_only_requests_leave_their_statements_prepared(app, auth):
         event.remove(engine, "after_cursor_execute", note)
     dbapi_connection, times = max(runs.values(), key=lambda pair: pair[1])
     assert times >= 6
+    if not IS_POSTGRES:  # SQLite: nothing to keep; the requests end with a plain rollback
+        assert dbapi_connection.in_transaction is False
+        return
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements", prepare=False)
         prepared = [row[0] for row in cursor.fetchall()]
@@ -60,13 +74,13 @@ def test_read_only_requests_leave_their_statements_prepared(app, auth):
 
 
 def test_a_transaction_that_wrote_is_still_rolled_back(app_ctx, make):
-    customer = make.customer(name="Kept")
-    db.session.commit()
+    customer_id = make.customer(name="Kept").id
+    db.session.commit()  # and the session left alone after it: on SQLite its next read would hold the write lock
     with db.engine.connect() as conn:
         _read_transactions(conn, 6)
-        conn.execute(text("UPDATE customers_customer SET name = 'Rolled back' WHERE id = :id"), {"id": customer.id})
+        conn.execute(text("UPDATE customers_customer SET name = 'Rolled back' WHERE id = :id"), {"id": customer_id})
         conn.rollback()
-        assert conn.scalar(text("SELECT name FROM customers_customer WHERE id = :id"), {"id": customer.id}) == "Kept"
+        assert conn.scalar(text("SELECT name FROM customers_customer WHERE id = :id"), {"id": customer_id}) == "Kept"
         conn.rollback()
 
 
@@ -83,15 +97,15 @@ def test_a_session_that_flushed_is_rolled_back_at_the_end_of_the_request(app, ma
 
 
 def test_a_write_inside_a_released_savepoint_is_rolled_back_with_the_transaction(app_ctx, make):
-    customer = make.customer(name="Kept")
-    db.session.commit()
+    customer_id = make.customer(name="Kept").id
+    db.session.commit()  # and the session left alone after it: on SQLite its next read would hold the write lock
     with db.engine.connect() as conn:
         _read_transactions(conn, 6)
         conn.execute(select(Customer.id)).all()
         with conn.begin_nested():
-            conn.execute(text("UPDATE customers_customer SET name = 'Rolled back' WHERE id = :id"), {"id": customer.id})
+            conn.execute(text("UPDATE customers_customer SET name = 'Rolled back' WHERE id = :id"), {"id": customer_id})
         conn.rollback()
-        assert conn.scalar(text("SELECT name FROM customers_customer WHERE id = :id"), {"id": customer.id}) == "Kept"
+        assert conn.scalar(text("SELECT name FROM customers_customer WHERE id = :id"), {"id": customer_id}) == "Kept"
         conn.rollback()
 
 
@@ -106,11 +120,11 @@ def test_a_failed_statement_is_rolled_back_and_the_connection_works_again(app_ct
 
 
 def test_a_row_locked_by_a_read_only_transaction_is_free_after_it(app_ctx, make):
-    customer = make.customer(name="Locked")
+    customer_id = make.customer(name="Locked").id
     db.session.commit()
     with db.engine.connect() as first, db.engine.connect() as second:
-        first.execute(select(Customer.id).where(Customer.id == customer.id).with_for_update()).all()
+        first.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update()).all()
         first.rollback()  # committed (it only read): the lock goes either way
-        assert second.execute(select(Customer.id).where(Customer.id == customer.id)
-                              .with_for_update(nowait=True)).scalar() == customer.id
+        assert second.execute(select(Customer.id).where(Customer.id == customer_id)
+                              .with_for_update(nowait=True)).scalar() == customer_id
         second.rollback()

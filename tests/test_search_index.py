@@ -189,7 +189,8 @@ def test_a_short_fragment_is_found_beyond_the_newest_window(session, monkeypatch
 
 def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
     """SQLite: the FTS5 tables, their vocabularies and the six triggers. PostgreSQL: none of them, its searches
-    use the pg_trgm GIN indexes of 0001, and the orders' copy of the customer text (0022) with its two triggers."""
+    use the pg_trgm GIN indexes of 0001, the orders' copy of the customer text (0022) with its two triggers, the
+    short-fragment indexes (0023) and the search texts' finer statistics (0024)."""
     if search_index.uses_fts(session):
         names = set(session.scalars(text("SELECT name FROM sqlite_master WHERE name LIKE '%_fts%'")))
         assert {"customers_customer_fts", "orders_repair_order_fts", "customers_customer_fts_terms",
@@ -207,38 +208,33 @@ def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
         short = set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%crm_short_grams%'")))
         assert short == {"ix_customers_customer_search_text_short", "ix_orders_repair_order_search_text_short",
                          "ix_orders_repair_order_customer_search_text_short"}
+        # 0023's function: every character and pair of characters (the index holds each key once)
+        for value, grams in (("ab", {"a", "b", "ab"}), ("ț0ț", {"ț", "0", "ț0", "0ț"}), ("a", {"a"}), ("", {""})):
+            assert set(session.scalar(text("SELECT crm_short_grams(:v)"), {"v": value})) == grams
+        # 0024: 1,000 histogram entries, so the planner sees how common a fragment of 1 % is
+        targets = dict(session.execute(text(
+            "SELECT attrelid::regclass::text || '.' || attname, attstattarget FROM pg_attribute "
+            "WHERE attname IN ('search_text', 'customer_search_text') "
+            "AND attrelid IN ('customers_customer'::regclass, 'orders_repair_order'::regclass)")).all())
+        assert targets == {"customers_customer.search_text": 1000, "orders_repair_order.search_text": 1000,
+                           "orders_repair_order.customer_search_text": 1000}
 
 
-def test_the_search_texts_keep_finer_statistics_on_postgresql(session):
-    """1,000 histogram entries (migration 0024): the planner then sees how common a fragment of 1 % is."""
-    if search_index.uses_fts(session):
-        pytest.skip("PostgreSQL's planner statistics")
-    targets = dict(session.execute(text(
-        "SELECT attrelid::regclass::text || '.' || attname, attstattarget FROM pg_attribute "
-        "WHERE attname IN ('search_text', 'customer_search_text') "
-        "AND attrelid IN ('customers_customer'::regclass, 'orders_repair_order'::regclass)")).all())
-    assert targets == {"customers_customer.search_text": 1000, "orders_repair_order.search_text": 1000,
-                       "orders_repair_order.customer_search_text": 1000}
-
-
-@pytest.mark.parametrize("value, grams", [("ab", {"a", "b", "ab"}), ("ț0ț", {"ț", "0", "ț0", "0ț"}),
-                                          ("a", {"a"}), ("", {""})])
-def test_the_short_fragment_index_holds_every_character_and_pair(session, value, grams):
-    if search_index.uses_fts(session):
-        pytest.skip("PostgreSQL's index (migration 0023)")
-    assert set(session.scalar(text("SELECT crm_short_grams(:v)"), {"v": value})) == grams
-
-
-def test_a_search_on_postgresql_is_planned_for_its_own_fragment(session, make):
-    if search_index.uses_fts(session):
-        pytest.skip("PostgreSQL's plans")
+def test_a_search_on_postgresql_is_planned_for_its_own_fragment(session, make, count_queries):
+    """PostgreSQL: the search transaction plans each statement for its values (a generic plan of a prepared search
+    read every row of a common fragment), and the next transaction plans as usual. SQLite: no such setting."""
     make.order(make.customer(name="Olena Shevchenko"))
     session.commit()
-    assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
-    search_customers(session, "q")
-    list_orders(session, OrderFilters(text="q"), tz=None)
+    with count_queries() as counter:
+        search_customers(session, "q")
+        list_orders(session, OrderFilters(text="q"), tz=None)
+    settings = [s for s in counter.statements if "plan_cache_mode" in s]
+    if search_index.uses_fts(session):
+        assert settings == []
+        return
+    assert settings == ["SET LOCAL plan_cache_mode = force_custom_plan"]  # once for both searches
     assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
-    session.commit()  # SET LOCAL: the next transaction plans as usual again
+    session.commit()  # SET LOCAL ends with its transaction
     assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
