@@ -222,9 +222,11 @@ def test_indexes_exist_only_on_sqlite_with_their_triggers(session):
 
 def test_a_search_on_postgresql_is_planned_for_its_own_fragment(session, make, count_queries):
     """PostgreSQL: the search transaction plans each statement for its values (a generic plan of a prepared search
-    read every row of a common fragment), and the next transaction plans as usual. SQLite: no such setting."""
+    read every row of a common fragment) without parallel workers, and the next transaction plans as usual. SQLite:
+    no such setting."""
     make.order(make.customer(name="Olena Shevchenko"))
     session.commit()
+    workers = None if search_index.uses_fts(session) else session.scalar(text("SHOW max_parallel_workers_per_gather"))
     with count_queries() as counter:
         search_customers(session, "q")
         list_orders(session, OrderFilters(text="q"), tz=None)
@@ -232,10 +234,12 @@ def test_a_search_on_postgresql_is_planned_for_its_own_fragment(session, make, c
     if search_index.uses_fts(session):
         assert settings == []
         return
-    assert settings == ["SET LOCAL plan_cache_mode = force_custom_plan"]  # once for both searches
+    assert settings == [search_index.SEARCH_SETTINGS]  # once for both searches
     assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
-    session.commit()  # SET LOCAL ends with its transaction
+    assert session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+    session.commit()  # local settings end with their transaction
     assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    assert session.scalar(text("SHOW max_parallel_workers_per_gather")) == workers
 
 
 def test_a_search_is_a_fixed_number_of_statements(session, make, count_queries):
