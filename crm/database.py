@@ -82,7 +82,7 @@ def configure_engine(engine: Engine) -> None:
 
 
 _WROTE = "crm.transaction_wrote"
-_READ_ONLY = ("SELECT", "SET LOCAL")  # a transaction's own setting (crm.search_index) ends with it either way
+_READ_ONLY = ("SELECT", "SET LOCAL")  # a setting local to the transaction ends with it either way
 
 
 def _keep_prepared_statements(engine: Engine) -> None:
