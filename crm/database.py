@@ -82,7 +82,6 @@ def configure_engine(engine: Engine) -> None:
 
 
 _WROTE = "crm.transaction_wrote"
-_READ_ONLY = ("SELECT", "SET LOCAL")  # a setting local to the transaction ends with it either way
 
 
 def _keep_prepared_statements(engine: Engine) -> None:
@@ -94,8 +93,7 @@ def _keep_prepared_statements(engine: Engine) -> None:
     paid for parsing and planning each statement again. For a transaction that ran nothing but SELECTs,
     COMMIT and ROLLBACK do the same (locks taken by FOR UPDATE are released either way), so such a
     transaction is committed here; psycopg's rollback then finds no transaction and keeps its statements.
-    A SET LOCAL counts as reading (the setting ends with the transaction either way). Anything else (a write, a
-    savepoint, a statement that failed) still ends with a real ROLLBACK."""
+    Anything else (a write, a savepoint, a statement that failed) still ends with a real ROLLBACK."""
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -103,7 +101,7 @@ def _keep_prepared_statements(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _on_execute(connection, _cursor, statement, _parameters, _context, _executemany):
-        if not statement.lstrip()[:9].upper().startswith(_READ_ONLY):
+        if statement.lstrip()[:6].upper() != "SELECT":
             connection.info[_WROTE] = True
 
     @event.listens_for(engine, "handle_error")

@@ -114,8 +114,9 @@ def credit(session: Session, account: Account, kind: str, points: int, *, key: s
                         author_id=actor.id if actor else None, created_at=now)
     posted = _post(session, account, entry, new_key=new_key)
     if posted is entry:
-        _expired_in_transaction(session).difference_update(
-            {pair for pair in _expired_in_transaction(session) if pair[0] == account.customer_id})
+        expired = _expired_in_transaction(session)
+        for pair in [pair for pair in expired if pair[0] == account.customer_id]:
+            del expired[pair]
         account.balance += points
         session.flush()
         webhook_events.points_changed(session, entry)
@@ -134,9 +135,8 @@ def _lots_with_points(session: Session, customer_id: int) -> list[LedgerEntry]:
 def open_lots(session: Session, customer_id: int, now: datetime) -> list[LedgerEntry]:
     """Lots with points left that have not expired, in the order they are spent. Right after expire_due in the
     same transaction (the account locked, no lot added since) these are the lots it read: no second read."""
-    pair = (customer_id, now)
-    known = session.info.get(_OPEN_LOTS, {}).get(pair)
-    if known is not None and pair in _expired_in_transaction(session):
+    known = _expired_in_transaction(session).get((customer_id, now))
+    if known is not None:
         return [lot for lot in known if lot.remaining > 0]
     return [lot for lot in _lots_with_points(session, customer_id) if lot.expires_at is None or lot.expires_at > now]
 
@@ -192,22 +192,20 @@ def _take_from_lots(session: Session, entry: LedgerEntry, lots: list[LedgerEntry
         session.execute(insert(LotUse), uses)
 
 
-# (customer_id, now) pairs whose due lots this transaction has already expired: the account is locked and
-# nothing added since (credit forgets the pair) can be due, so a checkout's debit and credit do not look again.
+# (customer_id, now) -> the lots left open when this transaction expired that account's due ones: the account is
+# locked and nothing added since (credit forgets the pair) can be due, so a checkout's debit and credit do not look
+# again, and the debit spends from these lots (open_lots) without reading them a second time.
 _EXPIRED = "crm.loyalty.expired"
-# (customer_id, now) -> the lots expire_due read that were not due: open_lots' answer while the pair is in _EXPIRED.
-_OPEN_LOTS = "crm.loyalty.open_lots"
 
 
-def _expired_in_transaction(session: Session) -> set:
-    return session.info.setdefault(_EXPIRED, set())
+def _expired_in_transaction(session: Session) -> dict:
+    return session.info.setdefault(_EXPIRED, {})
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_expired(session, transaction):
     if transaction.parent is None:  # the transaction itself ends, not a savepoint in it
         session.info.pop(_EXPIRED, None)
-        session.info.pop(_OPEN_LOTS, None)
 
 
 def expire_due(session: Session, account: Account, *, now: datetime | None = None) -> list[LedgerEntry]:
@@ -217,10 +215,9 @@ def expire_due(session: Session, account: Account, *, now: datetime | None = Non
     done = _expired_in_transaction(session)
     if (account.customer_id, now) in done:
         return []
-    done.add((account.customer_id, now))
     lots = _lots_with_points(session, account.customer_id)
     due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
-    session.info.setdefault(_OPEN_LOTS, {})[(account.customer_id, now)] = lots[len(due):]
+    done[(account.customer_id, now)] = lots[len(due):]
     entries = []
     for lot in due:
         left = lot.remaining
