@@ -281,3 +281,49 @@ def test_the_active_language_is_get_locales_and_follows_force_locale(app):
         assert active_language() == first == str(get_locale())
     with app.app_context():
         assert active_language() == str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+
+
+# Constant _('...') calls in templates are compiled as a filter (crm.locales.ConstantGettext); `(_)('...')` is not
+# rewritten, so it is Jinja's own newstyle gettext to compare with.
+_CONSTANT_TEXTS = ["Orders", "Log out", "100%% sure", "a & b <i>", "Points earned", "Receipt (A4)"]
+
+
+@pytest.mark.parametrize("language", [*LANGUAGES, "en"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_a_constant_string_in_a_template_reads_as_jinjas_own_gettext_gives_it(translated, language, autoescape):
+    env = translated.jinja_env
+    with translated.test_request_context(), force_locale(language):
+        for text in _CONSTANT_TEXTS:
+            ours = env.from_string("{% autoescape " + str(autoescape).lower() + " %}{{ _('" + text + "') }}"
+                                   "{% endautoescape %}")
+            jinjas = env.from_string("{% autoescape " + str(autoescape).lower() + " %}{{ (_)('" + text + "') }}"
+                                     "{% endautoescape %}")
+            assert ours.render() == jinjas.render(), text
+
+
+def test_a_constant_string_is_translated_when_the_page_is_rendered_not_when_the_template_is_compiled(translated):
+    template = translated.jinja_env.from_string("{{ _('Orders') }} / {{ _('Log out') }}")
+    assert "crm_translated_constant" in translated.jinja_env.compile("{{ _('Orders') }}", raw=True)
+    seen = set()
+    for language in (*LANGUAGES, "en", "uk"):
+        with translated.test_request_context(), force_locale(language):
+            seen.add(template.render())
+    assert len(seen) == len(LANGUAGES) + 1  # one rendering per language, the same template object throughout
+    with translated.test_request_context(), force_locale("en"):
+        assert template.render() == "Orders / Log out"
+
+
+def test_only_a_plain_constant_call_is_rewritten(translated):
+    env = translated.jinja_env
+
+    class Holder:
+        def _(self, text):
+            return "method:" + text
+
+    with translated.test_request_context(), force_locale("en"):
+        render = lambda source: env.from_string(source).render(holder=Holder(), wrap=lambda v: f"[{v}]")  # noqa: E731
+        assert render("{{ holder._('x') }}") == "method:x"
+        assert render("{{ _('Orders').upper() }}|{{ _('Orders')[0] }}|{{ _('Orders')|lower }}") == "ORDERS|O|orders"
+        assert render("{{ wrap(_('Orders')) }}{{ _('A') if true else _('B') }}") == "[Orders]A"
+        assert render("{{ _('%(n)s orders', n=3) }}") == "3 orders"
+        assert render("{% set t = _('Orders') %}{{ t }}{{ [_('A'), _('B')]|join(',') }}") == "OrdersA,B"
