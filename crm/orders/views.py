@@ -169,12 +169,15 @@ def render_detail(order, status_form=None, line_form=None, phone_form=None, code
         choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else [])
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
-    quote = quotes.current_quote(db.session, order, order.lines)
+    decisions = quotes.decisions_of(db.session, order.id)
+    # The current version's decision is among them (one per version): not read a second time.
+    quote = quotes.current_quote(db.session, order, order.lines,
+                                 decision=next((d for d in decisions if d.quote_version == order.quote_version), None))
     if phone_form is None:
         phone_form = PhoneDecisionForm(formdata=None)
     phone_form.quote_version.data = quote.version
     return render_template("orders/detail.html", order=order, totals=service.order_totals(order.lines),
-                           quote=quote, decisions=quotes.decisions_of(db.session, order.id), phone_form=phone_form,
+                           quote=quote, decisions=decisions, phone_form=phone_form,
                            can_record_decision=current_user.has_role(Role.FRONT_DESK)
                            and order.status == Status.AWAITING_APPROVAL and quote.decision is None,
                            status_form=status_form, line_form=line_form, confirm_form=ConfirmForm(formdata=None),
