@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session
 
 from crm.customers.models import Customer
 from crm.links import public_url
-from crm.orders.models import QuoteDecision, RepairOrder, RepairOrderLine
+from crm.loading import attach
+from crm.orders.models import OrderStatusChange, QuoteDecision, RepairOrder, RepairOrderLine
+from crm.orders.queries import LINES_OF_ORDER
 from crm.orders.status import Status
 from crm.shop_time import local_date
 
@@ -81,20 +83,27 @@ def warranty_until(closed_at: datetime | None, warranty_days: int) -> date | Non
     return local_date(closed_at) + timedelta(days=warranty_days)
 
 
+# The page's statements, built once (crm.loading: the collections without selectinload).
+_BY_TOKEN = (select(RepairOrder, Customer.language, QuoteDecision)
+             .join(Customer, Customer.id == RepairOrder.customer_id)
+             .outerjoin(QuoteDecision, and_(QuoteDecision.order_id == RepairOrder.id,
+                                            QuoteDecision.quote_version == RepairOrder.quote_version))
+             .where(RepairOrder.tracking_token == bindparam("token")))
+_HISTORY = (select(OrderStatusChange).where(OrderStatusChange.order_id == bindparam("order_id"))
+            .order_by(OrderStatusChange.id))
+
+
 def find(session: Session, token: str) -> Tracking | None:
     """The repair whose tracking token is ``token`` (unique index), its lines and status history, in
     three queries; None for a token that is not one of ours."""
     if not TOKEN.fullmatch(token or ""):
         return None
-    row = session.execute(
-        select(RepairOrder, Customer.language, QuoteDecision).join(Customer, Customer.id == RepairOrder.customer_id)
-        .outerjoin(QuoteDecision, and_(QuoteDecision.order_id == RepairOrder.id,
-                                       QuoteDecision.quote_version == RepairOrder.quote_version))
-        .where(RepairOrder.tracking_token == token)
-        .options(selectinload(RepairOrder.lines), selectinload(RepairOrder.history))).first()
+    row = session.execute(_BY_TOKEN, {"token": token}).first()
     if row is None:
         return None
     order, language, quote_decision = row
+    attach(order, "lines", session.scalars(LINES_OF_ORDER, {"order_id": order.id}), back="order")
+    attach(order, "history", session.scalars(_HISTORY, {"order_id": order.id}), back="order")
     changes = sorted(order.history, key=lambda change: (change.changed_at, change.id))
     history = [(change.to_status, change.changed_at) for change in changes]
     picked_up = order.status == Status.PICKED_UP

@@ -11,9 +11,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from crm.auth.models import StaffUser
 from crm.catalogue.models import CatalogueItem, ItemCategory
@@ -22,6 +22,7 @@ from crm.catalogue.stock import StockError, record_movement, write_deferred
 from crm.customers.models import Customer
 from crm.database import utcnow
 from crm.errors import RuleError
+from crm.loading import attach
 from crm.locales import lazy_gettext as _l
 from crm.money import InvalidAmount, parse_amount
 from crm.numbering import next_number
@@ -221,19 +222,23 @@ def checkout(session: Session, sale_id: int, *, key: str, tenders: Sequence[pric
 
 
 _OTHER_SALE = aliased(Sale)
+# Built once (crm.loading: the lines without selectinload); both read afresh (populate_existing).
+_LOCKED_SALE = (select(Sale, select(_OTHER_SALE.id).where(_OTHER_SALE.checkout_key == bindparam("key"))
+                       .scalar_subquery())
+                .where(Sale.id == bindparam("sale_id")).options(joinedload(Sale.customer))
+                .with_for_update(of=Sale).execution_options(populate_existing=True))
+_LINES_WITH_ITEMS = (select(SaleLine).where(SaleLine.sale_id == bindparam("sale_id")).order_by(SaleLine.id)
+                     .options(joinedload(SaleLine.item)).execution_options(populate_existing=True))
 
 
 def _lock_sale(session: Session, sale_id: int, key: str) -> tuple[Sale, int | None]:
     """The sale, locked first and read afresh: a desk that waited for the lock sees the other desk's
     payment rather than paying the bill again. In the same statement: its customer and the sale (if any)
     that already carries this form's key; its lines with their catalogue items follow in a second one."""
-    row = session.execute(
-        select(Sale, select(_OTHER_SALE.id).where(_OTHER_SALE.checkout_key == key).scalar_subquery())
-        .where(Sale.id == sale_id)
-        .options(joinedload(Sale.customer), selectinload(Sale.lines).joinedload(SaleLine.item))
-        .with_for_update(of=Sale).execution_options(populate_existing=True)).first()
+    row = session.execute(_LOCKED_SALE, {"sale_id": sale_id, "key": key}).first()
     if row is None:
         raise CheckoutError(_l("This sale does not exist."))
+    attach(row[0], "lines", session.scalars(_LINES_WITH_ITEMS, {"sale_id": sale_id}), back="sale")
     return row[0], row[1]
 
 

@@ -1,12 +1,13 @@
 """Read-only queries of the sales pages, each a fixed number of statements."""
 
 from sqlalchemy import Row, bindparam, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from crm.auth.models import StaffUser
 from crm.customers.models import Customer
+from crm.loading import attach
 from crm.orders.models import RepairOrder
-from crm.sales.models import Payment, Sale, SaleStatus
+from crm.sales.models import Payment, Sale, SaleLine, SaleStatus
 from crm.text import CONTROL_CHARACTERS
 
 
@@ -61,11 +62,19 @@ def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> li
     return list(session.scalars(_OF_CUSTOMER, {"customer_id": customer_id, "limit": limit}))
 
 
+# The receipt's three statements, built once (crm.loading: the collections without selectinload).
+_RECEIPT = (select(Sale).where(Sale.id == bindparam("sale_id"))
+            .options(joinedload(Sale.customer), joinedload(Sale.repair_order), joinedload(Sale.paid_by)))
+_LINES = select(SaleLine).where(SaleLine.sale_id == bindparam("sale_id")).order_by(SaleLine.id)
+_PAYMENTS = (select(Payment).where(Payment.sale_id == bindparam("sale_id")).order_by(Payment.id)
+             .options(joinedload(Payment.taken_by)))
+
+
 def sale_receipt(session: Session, sale_id: int) -> Sale | None:
-    """A sale with everything its receipt shows, in a fixed number of queries."""
-    return session.scalar(
-        select(Sale).where(Sale.id == sale_id).options(
-            selectinload(Sale.lines), selectinload(Sale.payments).joinedload(Payment.taken_by),
-            joinedload(Sale.customer), joinedload(Sale.repair_order), joinedload(Sale.paid_by),
-        )
-    )
+    """A sale with everything its receipt shows (customer, repair, who took it, lines, payments and who took each),
+    in three statements."""
+    sale = session.scalar(_RECEIPT, {"sale_id": sale_id})
+    if sale is not None:
+        attach(sale, "lines", session.scalars(_LINES, {"sale_id": sale.id}), back="sale")
+        attach(sale, "payments", session.scalars(_PAYMENTS, {"sale_id": sale.id}), back="sale")
+    return sale
