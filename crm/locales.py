@@ -5,7 +5,7 @@ from contextlib import nullcontext
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask.globals import _cv_app
 from flask_babel import LazyString as _BabelLazyString
 from flask_babel import force_locale, get_locale, get_translations
@@ -86,13 +86,16 @@ def current_translations():
     """The catalogue of the language in use, looked up once per request and language: a staff page calls gettext
     about a hundred times, and Flask-Babel finds the catalogue anew on each call (the locale, its name, the
     domain). A change of language (force_locale, in_language) makes a new Locale object, hence a new lookup."""
-    if not has_app_context():
+    app_ctx = _cv_app.get(None)  # the context itself, not through the g proxy: ~75 calls a page
+    if app_ctx is None:
         return get_translations()
-    locale = active_locale()
-    memo = g.get("_crm_translations")
+    state = app_ctx.g.__dict__
+    locale = getattr(state.get("_flask_babel"), "babel_locale", None)  # as active_locale()
+    if locale is None:
+        locale = get_locale()
+    memo = state.get("_crm_translations")
     if memo is None or memo[0] is not locale:
-        memo = (locale, get_translations())
-        g._crm_translations = memo
+        memo = state["_crm_translations"] = (locale, get_translations())
     return memo[1]
 
 
