@@ -259,10 +259,13 @@ def list_staff(session: Session) -> list[StaffUser]:
                                 .order_by(StaffUser.is_active_account.desc(), StaffUser.full_name)))
 
 
+# Built once: the order list and every order form run it.
+_ACTIVE_TECHNICIANS = (select(StaffUser)
+                       .where(StaffUser.is_active_account.is_(True), StaffUser.is_api_actor.is_(False),
+                              StaffUser.role.in_([Role.TECHNICIAN, Role.MANAGER]))
+                       .order_by(StaffUser.full_name))
+
+
 def active_technicians(session: Session) -> list[StaffUser]:
-    return list(session.scalars(
-        select(StaffUser)
-        .where(StaffUser.is_active_account.is_(True), StaffUser.is_api_actor.is_(False),
-               StaffUser.role.in_([Role.TECHNICIAN, Role.MANAGER]))
-        .order_by(StaffUser.full_name)
-    ))
+    """Who can be given a repair: active technicians and managers (not API actors), by name."""
+    return list(session.scalars(_ACTIVE_TECHNICIANS))

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sqlalchemy import Row, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -110,21 +111,54 @@ def _order_with_number(session: Session, text: str) -> int | None:
     return session.scalar(select(RepairOrder.id).where(RepairOrder.number == number))
 
 
-def _filtered(filters: OrderFilters, *, tz):
-    stmt = select(RepairOrder)
-    if filters.status == "open":
-        stmt = stmt.where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES] + [Status.READY.value]))
-    elif filters.status:
-        stmt = stmt.where(RepairOrder.status == filters.status)
-    if filters.technician == "none":
-        stmt = stmt.where(RepairOrder.technician_id.is_(None))
-    elif (technician_id := whole_number(filters.technician)) is not None:
-        stmt = stmt.where(RepairOrder.technician_id == technician_id)
+def _shape(filters: OrderFilters, tz) -> tuple[tuple, dict]:
+    """Which filters are set (the statement's shape) and their values: a status ("open" or one), the technician
+    ("none" or an id), the first and last day of intake."""
+    values = {}
+    status = "open" if filters.status == "open" else "one" if filters.status else ""
+    if status == "one":
+        values["status"] = filters.status
+    technician = "none" if filters.technician == "none" else ""
+    if not technician and (technician_id := whole_number(filters.technician)) is not None:
+        technician, values["technician_id"] = "id", technician_id
     if filters.date_from:
-        stmt = stmt.where(RepairOrder.created_at >= day_bounds_utc(filters.date_from, tz)[0])
+        values["created_from"] = day_bounds_utc(filters.date_from, tz)[0]
     if filters.date_to:
-        stmt = stmt.where(RepairOrder.created_at < day_bounds_utc(filters.date_to, tz)[1])
+        values["created_to"] = day_bounds_utc(filters.date_to, tz)[1]
+    return (status, technician, bool(filters.date_from), bool(filters.date_to)), values
+
+
+def _filtered(shape: tuple, values: dict | None = None):
+    """The orders of a shape of filters, their values as parameters: given (``values``), or passed when the statement
+    runs (a statement built once for the shape)."""
+    def value(name):
+        return bindparam(name) if values is None else bindparam(name, values[name])
+
+    status, technician, date_from, date_to = shape
+    stmt = select(RepairOrder)
+    if status == "open":
+        stmt = stmt.where(RepairOrder.status.in_([s.value for s in QUEUE_STATUSES] + [Status.READY.value]))
+    elif status:
+        stmt = stmt.where(RepairOrder.status == value("status"))
+    if technician == "none":
+        stmt = stmt.where(RepairOrder.technician_id.is_(None))
+    elif technician:
+        stmt = stmt.where(RepairOrder.technician_id == value("technician_id"))
+    if date_from:
+        stmt = stmt.where(RepairOrder.created_at >= value("created_from"))
+    if date_to:
+        stmt = stmt.where(RepairOrder.created_at < value("created_to"))
     return stmt
+
+
+@cache  # 3 statuses x 3 technicians x 2 x 2 days x with or without a number: 72 at most
+def _list_statement(shape: tuple, by_number: bool):
+    """The list's page for a shape of filters (and an exact order number), built once: building it and its cache
+    key cost more than running it. Parameters: the filters' values, ``order_id``, ``offset`` and ``limit``."""
+    stmt = _filtered(shape)
+    if by_number:
+        stmt = stmt.where(RepairOrder.id == bindparam("order_id"))
+    return _page_of(stmt, bindparam("offset"), bindparam("limit"))
 
 
 def like_order_ids(fragment: str):
@@ -182,27 +216,31 @@ def _text_page_trgm(session: Session, stmt, fragment: str, offset: int, per_page
 
 def list_orders(session: Session, filters: OrderFilters, *, tz, page: int = 1, per_page: int = 25):
     """The desk's order list, newest first; dates are shop-local days of intake."""
-    stmt = _filtered(filters, tz=tz)
+    shape, values = _shape(filters, tz)
+    offset = (max(page, 1) - 1) * per_page
     fragment = search_fragment(filters.text)
     exact = _order_with_number(session, filters.text)
-    if exact is not None:
-        # The desk typed a whole order number: answer from the unique index, not a scan.
-        stmt = stmt.where(RepairOrder.id == exact)
-    elif fragment:
-        offset = (max(page, 1) - 1) * per_page
+    if exact is None and fragment:
         text_page = _text_page_fts if uses_fts(session) else _text_page_trgm
-        return text_page(session, stmt, fragment, offset, per_page)
-    return _newest_of(session, stmt, (max(page, 1) - 1) * per_page, per_page)
+        return text_page(session, _filtered(shape, values), fragment, offset, per_page)
+    if exact is not None:  # the desk typed a whole order number: answered from the unique index, not a scan
+        values["order_id"] = exact
+    rows = list(session.execute(_list_statement(shape, exact is not None),
+                                {**values, "offset": offset, "limit": per_page + 1}))
+    return rows[:per_page], len(rows) > per_page
 
 
-def _newest_of(session: Session, stmt, offset: int, per_page: int):
+def _page_of(stmt, offset, limit):
     """The page's ids first (from the index alone), then those orders with their customer and technician: an
     open-status list (or a text search's matches) sorted after the join would join every matching order's
     customer only to keep 25."""
-    ids = (stmt.with_only_columns(RepairOrder.id).order_by(RepairOrder.id.desc())
-           .offset(offset).limit(per_page + 1).subquery("page"))
-    rows = list(session.execute(_with_people(select(RepairOrder).join(ids, ids.c.id == RepairOrder.id)
-                                             .order_by(RepairOrder.id.desc()))))
+    ids = stmt.with_only_columns(RepairOrder.id).order_by(RepairOrder.id.desc()).offset(offset).limit(limit)
+    page = ids.subquery("page")
+    return _with_people(select(RepairOrder).join(page, page.c.id == RepairOrder.id).order_by(RepairOrder.id.desc()))
+
+
+def _newest_of(session: Session, stmt, offset: int, per_page: int):
+    rows = list(session.execute(_page_of(stmt, offset, per_page + 1)))
     return rows[:per_page], len(rows) > per_page
 
 
