@@ -11,7 +11,7 @@ SQLite answers from the FTS5 trigram index (crm.search_index), PostgreSQL from L
 
 import re
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from crm.customers.models import Customer
@@ -55,6 +55,20 @@ def _page(session: Session, stmt, offset: int, limit: int) -> list[Customer]:
     return list(session.scalars(stmt.offset(offset).limit(limit)))
 
 
+def _paged(stmt):
+    return stmt.offset(bindparam("offset")).limit(bindparam("limit"))
+
+
+# The searches the desk runs as it types, built once (building one and its cache key cost more than SQLite running
+# it); the fragment, the offset and the limit are parameters. One- and two-character fragments are built per search.
+_NEWEST = _paged(select(Customer).order_by(Customer.id.desc()))
+_FTS_FOUND = matching_rowids(FTS_TABLE, bindparam("match"))
+_FTS_MATCHES = _paged(select(Customer).join(_FTS_FOUND, _FTS_FOUND.c.id == Customer.id)
+                      .order_by(_FTS_FOUND.c.id.desc()))
+_LIKE_MATCHES = _paged(select(Customer).where(Customer.search_text.like(bindparam("pattern"), escape="\\"))
+                       .order_by(Customer.id.desc()))
+
+
 def _fts_page(session: Session, fragment: str, offset: int, limit: int) -> list[Customer]:
     if len(fragment) < 3:
         ids = window_ids(session, select(Customer.id), Customer.id, like_customer_ids(fragment), offset + limit)
@@ -65,9 +79,7 @@ def _fts_page(session: Session, fragment: str, offset: int, limit: int) -> list[
     match = match_expression(session, FTS_TABLE, fragment)
     if match is None:
         return []
-    found = matching_rowids(FTS_TABLE, match)
-    return _page(session, select(Customer).join(found, found.c.id == Customer.id).order_by(found.c.id.desc()),
-                 offset, limit)
+    return list(session.scalars(_FTS_MATCHES, {"match": match, "offset": offset, "limit": limit}))
 
 
 def search_customers(session: Session, query: str, *, page: int = 1, per_page: int = 25) -> tuple[list[Customer], bool]:
@@ -77,13 +89,16 @@ def search_customers(session: Session, query: str, *, page: int = 1, per_page: i
     fragment = search_fragment(query)
     offset, limit = (max(page, 1) - 1) * per_page, per_page + 1
     if fragment is None:
-        rows = _page(session, select(Customer).order_by(Customer.id.desc()), offset, limit)
+        rows = list(session.scalars(_NEWEST, {"offset": offset, "limit": limit}))
     elif uses_fts(session):
         rows = _fts_page(session, fragment, offset, limit)
-    else:  # PostgreSQL: the trigram index, or for one or two characters the index of 0023
+    elif len(fragment) >= 3:  # PostgreSQL: the trigram index
         plan_for_the_fragment(session)
-        matches = Customer.search_text.like(like_pattern(fragment), escape="\\")
-        if len(fragment) < 3:
-            matches = and_(matches, short_fragment_match(Customer.search_text, fragment))
+        rows = list(session.scalars(_LIKE_MATCHES, {"pattern": like_pattern(fragment), "offset": offset,
+                                                    "limit": limit}))
+    else:  # PostgreSQL, one or two characters: the index of 0023 as well
+        plan_for_the_fragment(session)
+        matches = and_(Customer.search_text.like(like_pattern(fragment), escape="\\"),
+                       short_fragment_match(Customer.search_text, fragment))
         rows = _page(session, select(Customer).where(matches).order_by(Customer.id.desc()), offset, limit)
     return rows[:per_page], len(rows) > per_page
