@@ -17,7 +17,7 @@ Rules:
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -80,11 +80,14 @@ def current_quote(session: Session, order: RepairOrder, lines: list[RepairOrderL
     return Quote(version=order.quote_version, lines=lines, estimate_minor=order.estimate_minor, decision=decision)
 
 
+# Built once: the order page runs it on every visit.
+_DECISIONS_OF = (select(QuoteDecision).where(QuoteDecision.order_id == bindparam("order_id"))
+                 .options(joinedload(QuoteDecision.decided_by)).order_by(QuoteDecision.id.desc()))
+
+
 def decisions_of(session: Session, order_id: int) -> list[QuoteDecision]:
     """Every decision taken on the order (all versions), newest first, with who recorded it."""
-    return list(session.scalars(select(QuoteDecision).where(QuoteDecision.order_id == order_id)
-                                .options(joinedload(QuoteDecision.decided_by))
-                                .order_by(QuoteDecision.id.desc())))
+    return list(session.scalars(_DECISIONS_OF, {"order_id": order_id}))
 
 
 def _lock(session: Session, order_id: int) -> RepairOrder | None:
