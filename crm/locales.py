@@ -90,9 +90,7 @@ def current_translations():
     if app_ctx is None:
         return get_translations()
     state = app_ctx.g.__dict__
-    locale = getattr(state.get("_flask_babel"), "babel_locale", None)  # as active_locale()
-    if locale is None:
-        locale = get_locale()
+    locale = active_locale()
     memo = state.get("_crm_translations")
     if memo is None or memo[0] is not locale:
         memo = state["_crm_translations"] = (locale, get_translations())

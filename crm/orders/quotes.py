@@ -65,6 +65,11 @@ def decision_for(session: Session, order_id: int, version: int) -> QuoteDecision
                                                       QuoteDecision.quote_version == version))
 
 
+def decision_among(decisions: list[QuoteDecision], version: int) -> QuoteDecision | None:
+    """The decision on quote ``version`` among an order's decisions (decisions_of: at most one a version)."""
+    return next((decision for decision in decisions if decision.quote_version == version), None)
+
+
 _READ = object()
 
 

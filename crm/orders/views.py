@@ -169,10 +169,9 @@ def render_detail(order, status_form=None, line_form=None, phone_form=None, code
         choices([("", _("Choose…"))] + [(s.value, s.label) for s in targets]) if targets else [])
     status_form.expected_from.data = order.status
     line_form = line_form or LineForm(formdata=None)
-    decisions = quotes.decisions_of(db.session, order.id)
-    # The current version's decision is among them (one per version): not read a second time.
+    decisions = quotes.decisions_of(db.session, order.id)  # the current version's among them: not read again
     quote = quotes.current_quote(db.session, order, order.lines,
-                                 decision=next((d for d in decisions if d.quote_version == order.quote_version), None))
+                                 decision=quotes.decision_among(decisions, order.quote_version))
     if phone_form is None:
         phone_form = PhoneDecisionForm(formdata=None)
     phone_form.quote_version.data = quote.version
