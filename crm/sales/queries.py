@@ -63,13 +63,16 @@ def cart(session: Session, sale_id: int) -> Sale | None:
                            .options(joinedload(Sale.lines), joinedload(Sale.customer))).unique().first()
 
 
-_OF_CUSTOMER = (select(Sale).where(Sale.customer_id == bindparam("customer_id"), Sale.status == SaleStatus.PAID)
-                .order_by(Sale.id.desc()).limit(bindparam("limit")).options(joinedload(Sale.repair_order)))
+_OF_CUSTOMER = (select(Sale.id, Sale.number, Sale.paid_at, Sale.total_minor, RepairOrder.number.label("order_number"))
+                .outerjoin(RepairOrder, RepairOrder.id == Sale.repair_order_id)
+                .where(Sale.customer_id == bindparam("customer_id"), Sale.status == SaleStatus.PAID)
+                .order_by(Sale.id.desc()).limit(bindparam("limit")))
 
 
-def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Sale]:
-    """The customer's paid sales for the profile page, newest first (built once: it runs on every visit)."""
-    return list(session.scalars(_OF_CUSTOMER, {"customer_id": customer_id, "limit": limit}))
+def sales_of_customer(session: Session, customer_id: int, limit: int = 50) -> list[Row]:
+    """The customer's paid sales for the profile page, newest first: rows of id, number, paid_at, total_minor and
+    order_number (None for a sale without a repair). Built once and read as rows: it runs on every visit."""
+    return list(session.execute(_OF_CUSTOMER, {"customer_id": customer_id, "limit": limit}))
 
 
 # The receipt's three statements, built once (crm.loading: the collections without selectinload).
